@@ -1,0 +1,3 @@
+module github.com/ebwrk/ebwrk
+
+go 1.26
