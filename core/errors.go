@@ -13,14 +13,14 @@ type ParseProblem uint8
 
 // The parse problems.
 const (
-	TooFewFrames       ParseProblem = iota + 1 // fewer frames than the command needs
-	TooManyFrames                              // more frames than the command allows
-	WrongHeader                                // neither "MDPC01" nor "MDPW01"
-	UnknownCommand                             // a command byte outside 0x01..0x05
-	MissingDelimiter                           // the empty frame is not where it must be
-	MultipleAddresses                          // REQUEST/REPLY with more than one client-address frame
-	BadEnvelope                                // the ebwrk envelope is not 8 or 9 bytes, or has a bad status
-	BadCommandFrame                            // the command frame is not exactly one byte
+	TooFewFrames      ParseProblem = iota + 1 // fewer frames than the command needs
+	TooManyFrames                             // more frames than the command allows
+	WrongHeader                               // neither "MDPC01" nor "MDPW01"
+	UnknownCommand                            // a command byte outside 0x01..0x05
+	MissingDelimiter                          // the empty frame is not where it must be
+	MultipleAddresses                         // REQUEST/REPLY with more than one client-address frame
+	BadEnvelope                               // the ebwrk envelope is not 8 or 9 bytes, or has a bad status
+	BadCommandFrame                           // the command frame is not exactly one byte
 )
 
 var problemNames = [...]string{

@@ -60,26 +60,26 @@ type Reason uint8
 
 // The reasons.
 const (
-	ReasonNone         Reason = iota
-	Malformed                 // the message does not parse (Err says why)
-	UnknownWorker             // RFC 7: HEARTBEAT, REPLY from a peer that sent no READY
-	DuplicateReady            // RFC 7: a worker must not send READY twice
-	ReservedService           // RFC 8: workers may not register an mmi. service
-	UnexpectedCommand         // a valid command the broker never expects (REQUEST from a worker)
-	NotHolding                // a REPLY from a worker that holds no request
-	AddressMismatch           // a REPLY whose client address is not that of the request held
-	QueueFull                 // the service queue was at its bound
-	Expired                   // the request waited in the queue past the expiry
-	WorkerDied                // the worker holding the request was removed
-	Shutdown                  // the broker stopped
-	Disconnected              // the worker sent DISCONNECT
-	Silent                    // no sign of life for liveness × interval
-	TimedOut                  // client: every attempt timed out
-	Stale                     // client: a reply for a request no longer outstanding
-	Duplicate                 // client: a second reply for a request already answered
-	WrongService              // client: a reply whose service is not that of the request
-	NoRequest                 // worker: Reply called while no request is held
-	Backoff                   // worker: reconnecting after the broker was lost
+	ReasonNone        Reason = iota
+	Malformed                // the message does not parse (Err says why)
+	UnknownWorker            // RFC 7: HEARTBEAT, REPLY from a peer that sent no READY
+	DuplicateReady           // RFC 7: a worker must not send READY twice
+	ReservedService          // RFC 8: workers may not register an mmi. service
+	UnexpectedCommand        // a valid command the broker never expects (REQUEST from a worker)
+	NotHolding               // a REPLY from a worker that holds no request
+	AddressMismatch          // a REPLY whose client address is not that of the request held
+	QueueFull                // the service queue was at its bound
+	Expired                  // the request waited in the queue past the expiry
+	WorkerDied               // the worker holding the request was removed
+	Shutdown                 // the broker stopped
+	Disconnected             // the worker sent DISCONNECT
+	Silent                   // no sign of life for liveness × interval
+	TimedOut                 // client: every attempt timed out
+	Stale                    // client: a reply for a request no longer outstanding
+	Duplicate                // client: a second reply for a request already answered
+	WrongService             // client: a reply whose service is not that of the request
+	NoRequest                // worker: Reply called while no request is held
+	Backoff                  // worker: reconnecting after the broker was lost
 	numReasons
 )
 
