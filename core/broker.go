@@ -1,74 +1,204 @@
 package core
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
-// BrokerStats counts what a Broker did.
-type BrokerStats struct {
-	Requests       uint64             // client requests accepted (mmi. ones included)
-	Dispatched     uint64             // REQUESTs sent to workers (a requeued request counts again)
-	Answered       uint64             // worker replies passed to clients
-	Requeued       uint64             // requests put back after their worker died
-	MMI            uint64             // mmi. requests answered
-	Failed         [NumReasons]uint64 // requests the broker failed, by reason
-	Dropped        [NumReasons]uint64 // inputs refused, by reason
-	WorkersJoined  uint64             // READYs accepted
-	WorkersRemoved [NumReasons]uint64 // workers forgotten, by reason
-}
+// errStatusOnRequest is the Err of a dropped client request whose envelope carries a
+// status byte, which only broker replies may carry.
+var errStatusOnRequest = errors.New("core: envelope status on a request")
 
-// WorkerInfo describes one registered worker at an instant.
-type WorkerInfo struct {
-	Peer    Peer
-	Service string
-	Busy    bool      // holds a request
-	Expiry  time.Time // when it is removed unless it is heard from again
-}
-
-// ServiceInfo describes one service at an instant.
-type ServiceInfo struct {
-	Name    string
-	Workers int // registered workers, idle or busy
-	Idle    int // workers waiting for a request
-	Queued  int // requests waiting for a worker
-}
-
-// Broker is the ebwrk broker as a pure state machine. See the package doc.
+// Broker is the ebwrk broker as a pure state machine: it routes client requests to the
+// least recently used idle worker of their service, queues them while none is idle,
+// heartbeats and expires workers, re-dispatches the request of a dead worker and
+// answers mmi. requests itself. See the package doc for the driver loop.
 type Broker struct {
-	cfg BrokerConfig
-	out outputs
+	cfg      BrokerConfig
+	expiry   time.Duration // Liveness × HeartbeatInterval
+	out      outputs
+	services map[string]*service
+	svcOrder []*service // creation order, for deterministic scans
+	workers  map[Peer]*worker
+	order    []*worker // join order
+	beatAt   time.Time // next heartbeat tick
+	stats    BrokerStats
+}
+
+// service is a name with its idle workers and waiting requests. It exists while it has
+// registered workers or queued requests.
+type service struct {
+	name    string
+	frame   []byte    // name as a frame, shared by every reply
+	waiting []*worker // idle workers, least recently used first
+	queue   requestQueue
+	workers int // registered workers, idle or busy
+}
+
+// worker is a registered worker.
+type worker struct {
+	peer    Peer
+	service *service
+	expiry  time.Time // removed at the first tick at or after it, unless heard from
+	holding *request  // the request it works on; nil when idle
+}
+
+// request is a client request the broker has accepted and not yet answered or failed.
+type request struct {
+	client   Peer
+	seq      uint64
+	envelope bool // an ebwrk client: replies carry the envelope, failures are sent
+	service  *service
+	body     [][]byte
+	one      [1][]byte // holds a one-frame body, so the received frames can be freed
+	deadline int64     // queue expiry in Unix nanoseconds; 0 means never
 }
 
 // NewBroker returns a broker with the given configuration (zero fields: defaults),
-// started at now.
+// started at now: its first heartbeat tick is one interval later.
 func NewBroker(cfg BrokerConfig, now time.Time) *Broker {
-	return &Broker{cfg: cfg.withDefaults()}
+	cfg = cfg.withDefaults()
+	return &Broker{
+		cfg:      cfg,
+		expiry:   time.Duration(cfg.Liveness) * cfg.HeartbeatInterval,
+		services: make(map[string]*service),
+		workers:  make(map[Peer]*worker),
+		beatAt:   now.Add(cfg.HeartbeatInterval),
+	}
 }
 
-// Receive takes one message from a peer: the frames after the ROUTER identity.
-func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {}
+// Config returns the configuration in force, defaults filled in.
+func (b *Broker) Config() BrokerConfig { return b.cfg }
 
-// Unreachable tells the broker that a message to p could not be delivered (the peer is
-// gone or its queue is full). A worker is removed as if it had died.
-func (b *Broker) Unreachable(now time.Time, p Peer) {}
+// Receive takes one message from a peer: the frames after the ROUTER identity. Either
+// sub-protocol is accepted from either socket; the header frame tells them apart.
+func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
+	m, err := Parse(frames)
+	if err != nil {
+		b.drop(from, Malformed, err)
+		return
+	}
+	if m.Protocol == WorkerProtocol {
+		b.workerMessage(now, from, &m)
+		return
+	}
+	if m.Status != StatusOK {
+		b.drop(from, Malformed, errStatusOnRequest)
+		return
+	}
+	if isMMI(m.Service) {
+		b.mmi(now, from, &m)
+		return
+	}
+	b.stats.Requests++
+	s := b.services[string(m.Service)]
+	if s == nil {
+		s = b.addService(string(m.Service))
+	}
+	r := &request{client: from, seq: m.Seq, envelope: m.Envelope, service: s}
+	if len(m.Body) == 1 {
+		r.one[0] = m.Body[0]
+		r.body = r.one[:]
+	} else {
+		r.body = m.Body
+	}
+	if len(s.waiting) > 0 {
+		w := s.waiting[0]
+		s.waiting = s.waiting[1:]
+		b.dispatch(w, r)
+		return
+	}
+	if b.cfg.QueueLimit > 0 && s.queue.len() >= b.cfg.QueueLimit {
+		b.fail(r, QueueFull)
+		b.removeIfUnused(s)
+		return
+	}
+	if b.cfg.QueueExpiry > 0 {
+		r.deadline = now.Add(b.cfg.QueueExpiry).UnixNano()
+	}
+	s.queue.pushBack(r)
+	b.event(Output{Event: RequestQueued, Peer: from, Service: s.name, Seq: r.seq})
+}
 
-// Advance lets time pass: heartbeats, expiry of silent workers and of queued requests.
-func (b *Broker) Advance(now time.Time) {}
+// dispatch hands r to the idle worker w.
+func (b *Broker) dispatch(w *worker, r *request) {
+	w.holding = r
+	b.stats.Dispatched++
+	frames := make([][]byte, 0, 5+len(r.body))
+	frames = append(frames, emptyFrame, workerHeaderFrame, commandFrames[Request], []byte(r.client.ID), emptyFrame)
+	frames = append(frames, r.body...)
+	b.out.add(Output{Kind: SendOutput, To: w.peer, Frames: frames, Protocol: WorkerProtocol,
+		Command: Request, Service: r.service.name, Seq: r.seq})
+	b.event(Output{Event: RequestDispatched, Peer: w.peer, Service: r.service.name, Seq: r.seq})
+}
 
-// NextDeadline returns when Advance must next be called.
-func (b *Broker) NextDeadline() time.Time { return time.Time{} }
+// answer sends a worker's reply body to the client of r.
+func (b *Broker) answer(r *request, body [][]byte) {
+	b.stats.Answered++
+	b.sendClient(r, StatusOK, body)
+	b.event(Output{Event: RequestAnswered, Peer: r.client, Service: r.service.name, Seq: r.seq})
+}
 
-// Shutdown stops the broker: every queued and held request is failed (ebwrk clients get
-// StatusShutdown) and every worker gets DISCONNECT.
-func (b *Broker) Shutdown(now time.Time) {}
+// fail ends r with a broker-made failure. Only an ebwrk client is told: a standard
+// MDP client has no way to read a failure and recovers by its own timeout (RFC 7).
+func (b *Broker) fail(r *request, why Reason) {
+	b.stats.Failed[why]++
+	if r.envelope {
+		b.sendClient(r, reasonStatus(why), nil)
+	}
+	b.event(Output{Event: RequestFailed, Peer: r.client, Service: r.service.name, Seq: r.seq, Reason: why})
+}
+
+// sendClient sends a client-protocol reply for r with the given status and body.
+func (b *Broker) sendClient(r *request, st Status, body [][]byte) {
+	m := Message{Protocol: ClientProtocol, Envelope: r.envelope, Seq: r.seq, Status: st,
+		Service: r.service.frame, Body: body}
+	frames := m.AppendFrames(make([][]byte, 0, 4+len(body)))
+	o := Output{Kind: SendOutput, To: r.client, Frames: frames, Protocol: ClientProtocol,
+		Command: Reply, Service: r.service.name, Seq: r.seq}
+	if st != StatusOK {
+		o.Reason = statusReason(st)
+	}
+	b.out.add(o)
+}
+
+// drop reports and counts an input the broker refused.
+func (b *Broker) drop(from Peer, why Reason, err error) {
+	b.stats.Dropped[why]++
+	b.event(Output{Event: InputDropped, Peer: from, Reason: why, Err: err})
+}
+
+// event records an EventOutput; o carries the event's fields.
+func (b *Broker) event(o Output) {
+	o.Kind = EventOutput
+	b.out.add(o)
+}
+
+// addService creates the named service.
+func (b *Broker) addService(name string) *service {
+	s := &service{name: name, frame: []byte(name)}
+	b.services[name] = s
+	b.svcOrder = append(b.svcOrder, s)
+	b.event(Output{Event: ServiceCreated, Service: name})
+	return s
+}
+
+// removeIfUnused forgets s once it has neither workers nor queued requests, so a
+// mistyped name leaves nothing behind.
+func (b *Broker) removeIfUnused(s *service) {
+	if s.workers > 0 || s.queue.len() > 0 {
+		return
+	}
+	delete(b.services, s.name)
+	for i, x := range b.svcOrder {
+		if x == s {
+			b.svcOrder = append(b.svcOrder[:i], b.svcOrder[i+1:]...)
+			break
+		}
+	}
+	b.event(Output{Event: ServiceRemoved, Service: s.name})
+}
 
 // Drain returns the outputs since the last Drain, in order. The slice stays valid until
 // the next Drain.
 func (b *Broker) Drain() []Output { return b.out.drain() }
-
-// Stats returns the broker's counters.
-func (b *Broker) Stats() BrokerStats { return BrokerStats{} }
-
-// Workers returns the registered workers in the order they joined.
-func (b *Broker) Workers() []WorkerInfo { return nil }
-
-// Services returns the services that exist, sorted by name.
-func (b *Broker) Services() []ServiceInfo { return nil }

@@ -80,6 +80,7 @@ const (
 	WrongService             // client: a reply whose service is not that of the request
 	NoRequest                // worker: Reply called while no request is held
 	Backoff                  // worker: reconnecting after the broker was lost
+	Unreachable              // broker: the transport could not deliver to the peer
 	numReasons
 )
 
@@ -104,6 +105,7 @@ var reasonNames = [numReasons]string{
 	WrongService:      "wrong service",
 	NoRequest:         "no request held",
 	Backoff:           "backoff",
+	Unreachable:       "unreachable",
 }
 
 // NumReasons is the number of Reason values, for arrays of counters indexed by Reason.

@@ -1,0 +1,182 @@
+package core
+
+import (
+	"bytes"
+	"time"
+)
+
+// mmiPrefix starts every service name the broker answers itself (RFC 8).
+const mmiPrefix = "mmi."
+
+func isMMI(service []byte) bool { return bytes.HasPrefix(service, []byte(mmiPrefix)) }
+
+// workerMessage handles one parsed worker-protocol message.
+func (b *Broker) workerMessage(now time.Time, from Peer, m *Message) {
+	w := b.workers[from]
+	switch m.Command {
+	case Ready:
+		switch {
+		case w != nil:
+			// RFC 7: a worker must not send READY twice.
+			b.disconnect(now, w, DuplicateReady)
+		case isMMI(m.Service):
+			// RFC 8: the mmi. namespace is the broker's own.
+			b.sendDisconnect(from)
+			b.drop(from, ReservedService, nil)
+		default:
+			b.register(now, from, string(m.Service))
+		}
+	case Heartbeat:
+		if w == nil {
+			b.refuseUnknown(from)
+			return
+		}
+		w.expiry = now.Add(b.expiry)
+	case Reply:
+		if w == nil {
+			b.refuseUnknown(from)
+			return
+		}
+		w.expiry = now.Add(b.expiry)
+		b.workerReply(now, w, m)
+	case Disconnect:
+		// RFC 7: after DISCONNECT the broker sends nothing more to that worker. One
+		// from a peer that never sent READY needs nothing.
+		if w != nil {
+			b.removeWorker(now, w, Disconnected)
+		}
+	default:
+		// REQUEST is a broker-to-worker command: valid, but never expected here.
+		if w != nil {
+			b.disconnect(now, w, UnexpectedCommand)
+			return
+		}
+		b.sendDisconnect(from)
+		b.drop(from, UnexpectedCommand, nil)
+	}
+}
+
+// refuseUnknown answers a HEARTBEAT or REPLY from a peer that is not a registered
+// worker with DISCONNECT, so it reconnects and registers (RFC 7). This is how workers
+// come back after a broker restart.
+func (b *Broker) refuseUnknown(from Peer) {
+	b.sendDisconnect(from)
+	b.drop(from, UnknownWorker, nil)
+}
+
+// register adds a worker that sent READY for name.
+func (b *Broker) register(now time.Time, p Peer, name string) {
+	s := b.services[name]
+	if s == nil {
+		s = b.addService(name)
+	}
+	w := &worker{peer: p, service: s, expiry: now.Add(b.expiry)}
+	b.workers[p] = w
+	b.order = append(b.order, w)
+	s.workers++
+	b.stats.WorkersJoined++
+	b.event(Output{Event: WorkerJoined, Peer: p, Service: name})
+	b.idle(now, w)
+}
+
+// workerReply passes the reply of w to the client of the request it holds.
+func (b *Broker) workerReply(now time.Time, w *worker, m *Message) {
+	r := w.holding
+	if r == nil {
+		b.drop(w.peer, NotHolding, nil)
+		return
+	}
+	w.holding = nil
+	if string(m.Address) != r.client.ID {
+		// The reply answers something else; the request is still unanswered.
+		b.drop(w.peer, AddressMismatch, nil)
+		b.orphan(now, r)
+	} else {
+		b.answer(r, m.Body)
+	}
+	b.idle(now, w)
+}
+
+// idle gives w the next queued request of its service, or puts it at the back of
+// the waiting list.
+func (b *Broker) idle(now time.Time, w *worker) {
+	s := w.service
+	if s.queue.len() > 0 {
+		b.dispatch(w, s.queue.popFront())
+		return
+	}
+	s.waiting = append(s.waiting, w)
+}
+
+// disconnect sends DISCONNECT to w and forgets it (RFC 7: a valid but unexpected
+// command).
+func (b *Broker) disconnect(now time.Time, w *worker, why Reason) {
+	b.sendDisconnect(w.peer)
+	b.drop(w.peer, why, nil)
+	b.removeWorker(now, w, why)
+}
+
+func (b *Broker) sendDisconnect(p Peer) {
+	b.out.add(Output{Kind: SendOutput, To: p, Protocol: WorkerProtocol, Command: Disconnect,
+		Frames: [][]byte{emptyFrame, workerHeaderFrame, commandFrames[Disconnect]}})
+}
+
+// removeWorker forgets w; the request it held is requeued or failed per configuration.
+func (b *Broker) removeWorker(now time.Time, w *worker, why Reason) {
+	delete(b.workers, w.peer)
+	for i, x := range b.order {
+		if x == w {
+			b.order = append(b.order[:i], b.order[i+1:]...)
+			break
+		}
+	}
+	s := w.service
+	for i, x := range s.waiting {
+		if x == w {
+			s.waiting = append(s.waiting[:i], s.waiting[i+1:]...)
+			break
+		}
+	}
+	s.workers--
+	b.stats.WorkersRemoved[why]++
+	b.event(Output{Event: WorkerRemoved, Peer: w.peer, Service: s.name, Reason: why})
+	if r := w.holding; r != nil {
+		w.holding = nil
+		if b.cfg.OnWorkerDeath == FailRequest {
+			b.fail(r, WorkerDied)
+		} else {
+			b.orphan(now, r)
+		}
+	}
+	b.removeIfUnused(s)
+}
+
+// orphan puts a request that lost its worker back at the head of its queue (it is
+// the oldest there) and hands it to an idle worker if there is one.
+func (b *Broker) orphan(now time.Time, r *request) {
+	s := r.service
+	b.stats.Requeued++
+	if b.cfg.QueueExpiry > 0 {
+		r.deadline = now.Add(b.cfg.QueueExpiry).UnixNano()
+	}
+	b.event(Output{Event: RequestRequeued, Peer: r.client, Service: s.name, Seq: r.seq})
+	if len(s.waiting) > 0 {
+		w := s.waiting[0]
+		s.waiting = s.waiting[1:]
+		b.dispatch(w, r)
+		return
+	}
+	s.queue.pushFront(r)
+}
+
+// Unreachable tells the broker that a message to p could not be delivered (the peer is
+// gone or its queue is full). A worker is removed as if it had died; for a client the
+// loss is reported, since only its own retry can recover it.
+func (b *Broker) Unreachable(now time.Time, p Peer) {
+	if w := b.workers[p]; w != nil {
+		b.removeWorker(now, w, Unreachable)
+		return
+	}
+	b.stats.Dropped[Unreachable]++
+	b.event(Output{Event: InputDropped, Peer: p, Reason: Unreachable})
+}
