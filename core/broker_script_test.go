@@ -1,0 +1,247 @@
+package core
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// brokerMachine runs broker scripts (testdata/broker_*.txt). Commands:
+//
+//	config heartbeat=1s liveness=3 queue-limit=N queue-expiry=D on-death=requeue|fail
+//	                                  (optional first line; the broker starts then)
+//	worker W ready|heartbeat|disconnect SERVICE?    a worker command from back:W
+//	worker W reply|request ADDR BODY...             REPLY (or REQUEST) with a client address
+//	client C [seq=N] request SERVICE BODY...        a client request from front:C
+//	                                                (seq=N: the ebwrk envelope)
+//	raw SOCKET:ID FRAME...                          any frames; cmd:N is a one-byte frame,
+//	                                                seq:N an envelope, seq:N/S one with status
+//	unreachable SOCKET:ID                           the transport could not deliver to a peer
+//	shutdown                                        Broker.Shutdown
+//	show                                            the workers and services right now
+//	advance D                                       time passes (handled by the harness)
+type brokerMachine struct {
+	b *Broker
+}
+
+func newBrokerMachine() scriptMachine { return &brokerMachine{} }
+
+func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
+	if len(words) == 0 {
+		return nil, fmt.Errorf("empty command")
+	}
+	if words[0] == "config" {
+		if m.b != nil {
+			return nil, fmt.Errorf("config must come first")
+		}
+		cfg, err := parseBrokerConfig(words[1:])
+		if err != nil {
+			return nil, err
+		}
+		m.b = NewBroker(cfg, now)
+		return nil, nil
+	}
+	if m.b == nil {
+		m.b = NewBroker(BrokerConfig{}, now)
+	}
+	switch words[0] {
+	case "advance":
+		m.b.Advance(now)
+	case "worker":
+		if len(words) < 3 {
+			return nil, fmt.Errorf("usage: worker W COMMAND ...")
+		}
+		frames, err := brokerWorkerFrames(words[2], words[3:])
+		if err != nil {
+			return nil, err
+		}
+		m.b.Receive(now, Peer{Backend, words[1]}, frames)
+	case "client":
+		if len(words) < 4 {
+			return nil, fmt.Errorf("usage: client C [seq=N] request SERVICE BODY...")
+		}
+		p := Peer{Frontend, words[1]}
+		rest := words[2:]
+		var frames [][]byte
+		if s, ok := strings.CutPrefix(rest[0], "seq="); ok {
+			seq, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("bad seq %q", s)
+			}
+			frames = append(frames, envelope(seq, StatusOK))
+			rest = rest[1:]
+		}
+		if len(rest) < 2 || rest[0] != "request" {
+			return nil, fmt.Errorf("usage: client C [seq=N] request SERVICE BODY...")
+		}
+		frames = append(frames, []byte{}, []byte(ClientHeader), []byte(rest[1]))
+		for _, w := range rest[2:] {
+			frames = append(frames, []byte(w))
+		}
+		m.b.Receive(now, p, frames)
+	case "raw", "unreachable":
+		if len(words) < 2 {
+			return nil, fmt.Errorf("usage: %s SOCKET:ID ...", words[0])
+		}
+		p, err := brokerParsePeer(words[1])
+		if err != nil {
+			return nil, err
+		}
+		if words[0] == "unreachable" {
+			m.b.Unreachable(now, p)
+			break
+		}
+		frames, err := brokerRawFrames(words[2:])
+		if err != nil {
+			return nil, err
+		}
+		m.b.Receive(now, p, frames)
+	case "shutdown":
+		m.b.Shutdown(now)
+	case "show":
+		return m.show(), nil
+	default:
+		return nil, fmt.Errorf("unknown command %q", words[0])
+	}
+	return brokerOutputLines(m.b.Drain()), nil
+}
+
+func (m *brokerMachine) show() []string {
+	var lines []string
+	for _, w := range m.b.Workers() {
+		state := "idle"
+		if w.Busy {
+			state = "busy"
+		}
+		lines = append(lines, fmt.Sprintf("worker %s %s %s expires %s", w.Peer, w.Service, state, w.Expiry.Format("15:04:05.000")))
+	}
+	for _, s := range m.b.Services() {
+		lines = append(lines, fmt.Sprintf("service %s workers=%d idle=%d queued=%d", s.Name, s.Workers, s.Idle, s.Queued))
+	}
+	return lines
+}
+
+func parseBrokerConfig(words []string) (BrokerConfig, error) {
+	var cfg BrokerConfig
+	for _, w := range words {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok {
+			return cfg, fmt.Errorf("config: %q is not key=value", w)
+		}
+		var err error
+		switch k {
+		case "heartbeat":
+			cfg.HeartbeatInterval, err = time.ParseDuration(v)
+		case "liveness":
+			cfg.Liveness, err = strconv.Atoi(v)
+		case "queue-limit":
+			cfg.QueueLimit, err = strconv.Atoi(v)
+		case "queue-expiry":
+			cfg.QueueExpiry, err = time.ParseDuration(v)
+		case "on-death":
+			switch v {
+			case "requeue":
+				cfg.OnWorkerDeath = Requeue
+			case "fail":
+				cfg.OnWorkerDeath = FailRequest
+			default:
+				err = fmt.Errorf("want requeue or fail")
+			}
+		default:
+			err = fmt.Errorf("unknown key")
+		}
+		if err != nil {
+			return cfg, fmt.Errorf("config %s: %v", k, err)
+		}
+	}
+	return cfg, nil
+}
+
+// brokerWorkerFrames builds a worker command from a script's words.
+func brokerWorkerFrames(cmd string, args []string) ([][]byte, error) {
+	m := Message{Protocol: WorkerProtocol}
+	switch cmd {
+	case "ready":
+		if len(args) != 1 {
+			return nil, fmt.Errorf("usage: worker W ready SERVICE")
+		}
+		m.Command, m.Service = Ready, []byte(args[0])
+	case "heartbeat":
+		m.Command = Heartbeat
+	case "disconnect":
+		m.Command = Disconnect
+	case "reply", "request":
+		if len(args) < 1 {
+			return nil, fmt.Errorf("usage: worker W %s ADDR BODY...", cmd)
+		}
+		m.Command, m.Address = Reply, []byte(args[0])
+		if cmd == "request" {
+			m.Command = Request
+		}
+		for _, a := range args[1:] {
+			m.Body = append(m.Body, []byte(a))
+		}
+	default:
+		return nil, fmt.Errorf("unknown worker command %q", cmd)
+	}
+	return m.Frames(), nil
+}
+
+// brokerRawFrames turns words into frames: cmd:N is one byte N, seq:N an 8-byte envelope,
+// seq:N/S an envelope with status S; anything else is the word's bytes.
+func brokerRawFrames(words []string) ([][]byte, error) {
+	frames := [][]byte{}
+	for _, w := range words {
+		if s, ok := strings.CutPrefix(w, "cmd:"); ok {
+			n, err := strconv.ParseUint(s, 0, 8)
+			if err != nil {
+				return nil, fmt.Errorf("bad %q", w)
+			}
+			frames = append(frames, []byte{byte(n)})
+			continue
+		}
+		if s, ok := strings.CutPrefix(w, "seq:"); ok {
+			seqText, stText, _ := strings.Cut(s, "/")
+			seq, err := strconv.ParseUint(seqText, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("bad %q", w)
+			}
+			e := envelope(seq, StatusOK)
+			if stText != "" {
+				st, err := strconv.ParseUint(stText, 10, 8)
+				if err != nil {
+					return nil, fmt.Errorf("bad %q", w)
+				}
+				e = append(e, byte(st))
+			}
+			frames = append(frames, e)
+			continue
+		}
+		frames = append(frames, []byte(w))
+	}
+	return frames, nil
+}
+
+func brokerParsePeer(s string) (Peer, error) {
+	sock, id, ok := strings.Cut(s, ":")
+	if !ok {
+		return Peer{}, fmt.Errorf("peer %q: want front:ID or back:ID", s)
+	}
+	switch sock {
+	case "front":
+		return Peer{Frontend, id}, nil
+	case "back":
+		return Peer{Backend, id}, nil
+	}
+	return Peer{}, fmt.Errorf("peer %q: want front:ID or back:ID", s)
+}
+
+// brokerOutputLines renders outputs as script lines.
+func brokerOutputLines(outs []Output) []string {
+	lines := make([]string, 0, len(outs))
+	for _, o := range outs {
+		lines = append(lines, o.String())
+	}
+	return lines
+}
