@@ -33,7 +33,7 @@ func (b *Broker) mmi(now time.Time, from Peer, m *Message) {
 	}
 	reply := Message{Protocol: ClientProtocol, Envelope: m.Envelope, Seq: m.Seq, Service: m.Service, Body: body}
 	b.out.add(Output{Kind: SendOutput, To: from, Frames: reply.Frames(), Protocol: ClientProtocol,
-		Command: Reply, Service: name, Seq: m.Seq})
+		Command: Reply, Service: name, Seq: m.Seq, Body: body})
 	b.event(Output{Event: MMIAnswered, Peer: from, Service: name, Seq: m.Seq})
 }
 

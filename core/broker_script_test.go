@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -244,4 +245,8 @@ func brokerOutputLines(outs []Output) []string {
 		lines = append(lines, o.String())
 	}
 	return lines
+}
+
+func TestBrokerScripts(t *testing.T) {
+	runScripts(t, "testdata/broker_*.txt", newBrokerMachine)
 }

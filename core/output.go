@@ -41,7 +41,7 @@ type Output struct {
 	Peer     Peer // EventOutput: the peer concerned, when there is one
 	Service  string
 	Seq      uint64
-	Body     [][]byte // DeliverOutput
+	Body     [][]byte // DeliverOutput; SendOutput: set only where a trace should show it (MMI replies)
 	Reason   Reason   // FailOutput and EventOutput
 	Attempts int      // FailOutput: how many times the request was sent
 	Err      error    // EventOutput: the parse error of a dropped message
@@ -65,10 +65,11 @@ func (o Output) String() string {
 			b.WriteString(" ")
 			b.WriteString(o.Service)
 		}
-		if o.Protocol == ClientProtocol || o.Seq != 0 {
+		if o.Seq != 0 {
 			b.WriteString(" seq=")
 			b.WriteString(strconv.FormatUint(o.Seq, 10))
 		}
+		writeBody(&b, o.Body)
 		if o.Reason != ReasonNone {
 			b.WriteString(" (")
 			b.WriteString(o.Reason.String())
