@@ -3,14 +3,76 @@
 // codec they share. Nothing here reads a clock, sleeps, starts goroutines, does I/O or
 // logs: every input carries now, and every effect is returned as data.
 //
+// # Driving a machine
+//
 // A driver (transport/zmq with the wall clock, sim with a virtual one) runs each
 // machine in the same loop:
 //
 //  1. Wait for a message or for the machine's NextDeadline, whichever comes first.
-//  2. Call Receive with the message, or Advance with the time.
+//  2. Call Receive with the message, or Advance with the time. (A worker's driver also
+//     calls Reply when the application answers; a client's calls Request.)
 //  3. Call Drain and carry out the outputs in order: SendOutput, ConnectOutput; hand
 //     DeliverOutput and FailOutput to the application; log or count EventOutput.
 //
+// Drain hands out a slice that stays valid until the next Drain. Output frames may
+// share memory with the input frames and with shared header frames: drivers send them
+// and never modify them.
+//
 // Peer input never panics: a malformed message is dropped, counted and reported as an
-// InputDropped event whose Err is a *ParseError.
+// InputDropped event whose Err is a *ParseError saying what is wrong.
+//
+// # The wire
+//
+// MDP/0.1 as RFC 7 writes it (see Message). The ebwrk extensions stay invisible to
+// standard peers:
+//
+//   - The envelope. An ebwrk client puts one frame before the empty delimiter: its
+//     request's sequence number, 8 bytes big-endian. The broker echoes it on the reply;
+//     on a failure the broker made itself it appends a ninth byte, the Status (queue
+//     full, expired in the queue, worker died, broker shut down). A plain REQ client
+//     sends no envelope and is never sent a failure: it sees no reply and recovers by
+//     its timeout, as RFC 7 expects.
+//   - Request tracking. The broker remembers the request each busy worker holds; busy
+//     workers are heartbeated and expire like idle ones; a dead worker's request is
+//     requeued at the head of its queue (or failed, per BrokerConfig.OnWorkerDeath); a
+//     reply from a worker that does not hold that request is dropped.
+//
+// Choices where the RFCs are silent: the broker heartbeats all workers on one tick
+// every HeartbeatInterval from its start and purges at those ticks, so a silent worker
+// goes within Liveness × HeartbeatInterval plus one interval; queued requests expire at
+// the same ticks. A request to a service without workers is queued (RFC 7 says
+// SHOULD), creating the service until its queue drains. MMI "mmi.<name>" with no body
+// is ebwrkapi's shorthand lookup of <name>; mmi.service with an empty body is thus a
+// lookup of a service named "service". Broker-made failures carry no body.
+//
+// # Where each rule is shown
+//
+// Each rule has an interaction script in testdata/ that fails when the rule breaks
+// (TestBrokerScripts, TestClientScripts, TestWorkerScripts run them; -update rewrites
+// the expected outputs).
+//
+// Broker, RFC 7 and RFC 8:
+//
+//	LRU dispatch to idle workers                        broker_dispatch_lru.txt
+//	queue per service, bounded; refusal told to ebwrk   broker_queue_bound.txt
+//	queued requests expire (configurable)               broker_queue_expiry.txt
+//	services live only while used; mmi. creates nothing broker_service_lifetime.txt
+//	heartbeats to idle AND busy workers                 broker_heartbeat_busy.txt
+//	every silent worker purged, not only the first      broker_purge_all.txt
+//	busy workers expire; their request is requeued      broker_purge_busy.txt
+//	dead worker's request re-dispatched at once         broker_requeue.txt
+//	on-death=fail: ebwrk client told "worker died"      broker_death_fail.txt
+//	reply from a worker not holding it dropped          broker_stale_reply.txt
+//	mmi.service 200 (idle or busy) / 404 / 501, mmi.<n> broker_mmi.txt
+//	mmi answers the registry at that instant            broker_mmi_expired.txt
+//	READY for an mmi. service → DISCONNECT              broker_ready_reserved.txt
+//	second READY → DISCONNECT, worker forgotten         broker_second_ready.txt
+//	HEARTBEAT/REPLY from unknown worker → DISCONNECT    broker_unknown_worker.txt
+//	REQUEST from a worker → DISCONNECT                  broker_unexpected_command.txt
+//	after a worker's DISCONNECT nothing is sent to it   broker_disconnect.txt
+//	any command but DISCONNECT counts as a heartbeat    broker_heartbeat_any_command.txt
+//	envelope echoed; standard clients unaffected        broker_envelope.txt
+//	malformed input dropped with its reason             broker_malformed.txt
+//	shutdown fails held and queued requests visibly     broker_shutdown.txt
+//	undeliverable worker removed, request requeued      broker_unreachable.txt
 package core
