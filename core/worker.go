@@ -12,42 +12,191 @@ type WorkerStats struct {
 }
 
 // Worker is the worker side of ebwrk on one connection to a broker, as a pure state
-// machine. See the package doc for the protocol.
+// machine. See the package doc for the driver loop. It speaks plain MDP/Worker 0.1, so
+// it works with any Majordomo broker.
+//
+// The life of a worker:
+//
+//   - Start opens the connection (ConnectOutput) and sends READY (RFC 7 rule 1).
+//   - A REQUEST is delivered to the application (DeliverOutput) when the worker holds
+//     none; the worker remembers the client address it came with, and Reply sends the
+//     one REPLY for it with that address. A REQUEST while one is held, and a Reply while
+//     none is held, are dropped and reported (InputDropped, UnexpectedCommand or
+//     NoRequest).
+//   - The worker heartbeats every HeartbeatInterval after its last send, whether or not
+//     it holds a request (the ebwrk extension: a long handler does not make the worker
+//     look dead). Any other send in the interval stands in for the heartbeat (RFC 7
+//     rule 8: peers SHOULD NOT send HEARTBEAT while sending other commands).
+//   - Every valid message from the broker proves it alive. After Liveness ×
+//     HeartbeatInterval without one, the broker is lost (BrokerLost): the held request,
+//     if any, is dropped (the broker requeues it) and, after a backoff
+//     (ReconnectScheduled), the worker reconnects and sends READY again. The backoff
+//     starts at ReconnectInitial and doubles with every loss, up to ReconnectMax; it
+//     goes back to ReconnectInitial once the broker is heard from. Messages that arrive
+//     during the backoff are dropped (Reason Backoff).
+//   - DISCONNECT from the broker (DisconnectReceived) drops the held request and
+//     reconnects at once on a new connection with READY (RFC 7 rule 6).
+//   - Stop sends DISCONNECT (RFC 7 rule 3) and the worker is done: it sends and reports
+//     nothing more, and NextDeadline is the zero time.
 type Worker struct {
-	cfg WorkerConfig
-	out outputs
+	cfg      WorkerConfig
+	out      outputs
+	ready    [][]byte // the READY message, built once
+	state    workerState
+	holding  bool          // a request was delivered and not answered yet
+	address  []byte        // the client address of the held request
+	lastSend time.Time     // the last message sent; a heartbeat is due an interval later
+	expiry   time.Time     // when the broker is lost unless heard from
+	retryAt  time.Time     // backoff: when to reconnect
+	backoff  time.Duration // the wait before the next reconnect after a loss
+	stats    WorkerStats
+	alloc    frameAllocator // reply frames
 }
+
+// workerState is where a Worker is in its life.
+type workerState uint8
+
+const (
+	workerNew       workerState = iota // Start not called yet
+	workerConnected                    // READY sent on the current connection
+	workerBackoff                      // the broker was lost; waiting to reconnect
+	workerStopped                      // Stop called: nothing more ever
+)
+
+// The worker messages that never change.
+var (
+	heartbeatFrames  = [][]byte{emptyFrame, workerHeaderFrame, commandFrames[Heartbeat]}
+	disconnectFrames = [][]byte{emptyFrame, workerHeaderFrame, commandFrames[Disconnect]}
+)
 
 // NewWorker returns a worker for cfg.Service (zero fields: defaults). Call Start to
 // connect.
 func NewWorker(cfg WorkerConfig) *Worker {
-	return &Worker{cfg: cfg.withDefaults()}
+	cfg = cfg.withDefaults()
+	return &Worker{
+		cfg:     cfg,
+		ready:   [][]byte{emptyFrame, workerHeaderFrame, commandFrames[Ready], []byte(cfg.Service)},
+		backoff: cfg.ReconnectInitial,
+	}
 }
 
-// Start opens the first connection: a ConnectOutput, then READY.
-func (w *Worker) Start(now time.Time) {}
+// Start opens the first connection: a ConnectOutput, then READY. Start on a worker
+// already started does nothing.
+func (w *Worker) Start(now time.Time) {
+	if w.state == workerNew {
+		w.connect(now)
+	}
+}
 
-// Stop ends the worker: DISCONNECT goes to the broker and nothing follows it.
-func (w *Worker) Stop(now time.Time) {}
+// connect opens a new connection and registers with READY (RFC 7 rule 1).
+func (w *Worker) connect(now time.Time) {
+	w.state = workerConnected
+	w.holding, w.address = false, nil
+	w.stats.Connects++
+	w.out.add(Output{Kind: ConnectOutput})
+	w.send(now, Ready, w.ready)
+	// A new connection gets the full liveness allowance.
+	w.expiry = now.Add(w.lifetime())
+}
 
-// Receive takes one message the worker's connection received.
-func (w *Worker) Receive(now time.Time, frames [][]byte) {}
+// lifetime is how long the broker may stay silent: Liveness × HeartbeatInterval.
+func (w *Worker) lifetime() time.Duration {
+	return time.Duration(w.cfg.Liveness) * w.cfg.HeartbeatInterval
+}
 
-// Reply answers the request the worker holds with the given body frames.
-func (w *Worker) Reply(now time.Time, body [][]byte) {}
+// send sends one command to the broker.
+func (w *Worker) send(now time.Time, cmd Command, frames [][]byte) {
+	w.lastSend = now
+	o := Output{Kind: SendOutput, Frames: frames, Protocol: WorkerProtocol, Command: cmd}
+	if cmd == Ready {
+		o.Service = w.cfg.Service
+	}
+	w.out.add(o)
+}
+
+// Stop ends the worker: DISCONNECT goes to the broker and nothing follows it. A held
+// request is dropped. Stop before Start just ends the worker.
+func (w *Worker) Stop(now time.Time) {
+	if w.state == workerStopped {
+		return
+	}
+	if w.state != workerNew {
+		w.send(now, Disconnect, disconnectFrames)
+	}
+	w.state = workerStopped
+	w.holding, w.address = false, nil
+}
+
+// Reply answers the request the worker holds with the given body frames. The body is
+// not copied. Without a held request (none was delivered, it was answered already, or
+// the connection it came on was replaced) nothing is sent and an InputDropped event
+// with Reason NoRequest says so.
+func (w *Worker) Reply(now time.Time, body [][]byte) {
+	if w.state == workerStopped {
+		return
+	}
+	if !w.holding {
+		w.drop(NoRequest, nil)
+		return
+	}
+	frames := w.alloc.frames(5 + len(body))[:0]
+	frames = append(frames, emptyFrame, workerHeaderFrame, commandFrames[Reply], w.address, emptyFrame)
+	frames = append(frames, body...)
+	w.holding, w.address = false, nil
+	w.stats.Replies++
+	w.send(now, Reply, frames)
+}
 
 // Advance lets time pass: heartbeats, broker-loss detection and reconnects.
-func (w *Worker) Advance(now time.Time) {}
+func (w *Worker) Advance(now time.Time) {
+	switch w.state {
+	case workerBackoff:
+		if !now.Before(w.retryAt) {
+			w.connect(now)
+		}
+	case workerConnected:
+		if !now.Before(w.expiry) {
+			w.lose(now)
+			return
+		}
+		if !now.Before(w.lastSend.Add(w.cfg.HeartbeatInterval)) {
+			w.stats.Heartbeats++
+			w.send(now, Heartbeat, heartbeatFrames)
+		}
+	}
+}
+
+// lose declares the broker lost and schedules the reconnect after the backoff.
+func (w *Worker) lose(now time.Time) {
+	w.out.add(Output{Kind: EventOutput, Event: BrokerLost, Service: w.cfg.Service, Reason: Silent})
+	w.holding, w.address = false, nil
+	w.state = workerBackoff
+	w.retryAt = now.Add(w.backoff)
+	w.out.add(Output{Kind: EventOutput, Event: ReconnectScheduled, Service: w.cfg.Service, Reason: Backoff})
+	w.backoff = min(2*w.backoff, w.cfg.ReconnectMax)
+}
 
 // NextDeadline returns when Advance must next be called; the zero time means never.
-func (w *Worker) NextDeadline() time.Time { return time.Time{} }
+func (w *Worker) NextDeadline() time.Time {
+	switch w.state {
+	case workerBackoff:
+		return w.retryAt
+	case workerConnected:
+		hb := w.lastSend.Add(w.cfg.HeartbeatInterval)
+		if w.expiry.Before(hb) {
+			return w.expiry
+		}
+		return hb
+	}
+	return time.Time{}
+}
 
 // Drain returns the outputs since the last Drain, in order. The slice stays valid until
 // the next Drain.
 func (w *Worker) Drain() []Output { return w.out.drain() }
 
 // Busy reports whether the worker holds a request the application has not answered.
-func (w *Worker) Busy() bool { return false }
+func (w *Worker) Busy() bool { return w.holding }
 
 // Stats returns the worker's counters.
-func (w *Worker) Stats() WorkerStats { return WorkerStats{} }
+func (w *Worker) Stats() WorkerStats { return w.stats }
