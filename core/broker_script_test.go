@@ -48,7 +48,9 @@ func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
 	}
 	switch words[0] {
 	case "advance":
-		m.b.Advance(now)
+		if err := advanceMachine(now, m.b.NextDeadline, m.b.Advance); err != nil {
+			return nil, err
+		}
 	case "worker":
 		if len(words) < 3 {
 			return nil, fmt.Errorf("usage: worker W COMMAND ...")
@@ -66,11 +68,11 @@ func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
 		rest := words[2:]
 		var frames [][]byte
 		if s, ok := strings.CutPrefix(rest[0], "seq="); ok {
-			seq, err := strconv.ParseUint(s, 10, 64)
+			env, err := parseFrame("seq:" + s)
 			if err != nil {
-				return nil, fmt.Errorf("bad seq %q", s)
+				return nil, err
 			}
-			frames = append(frames, envelope(seq, StatusOK))
+			frames = append(frames, env)
 			rest = rest[1:]
 		}
 		if len(rest) < 2 || rest[0] != "request" {
@@ -93,7 +95,7 @@ func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
 			m.b.Unreachable(now, p)
 			break
 		}
-		frames, err := brokerRawFrames(words[2:])
+		frames, err := parseFrames(words[2:])
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +107,7 @@ func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("unknown command %q", words[0])
 	}
-	return brokerOutputLines(m.b.Drain()), nil
+	return outputLines(m.b.Drain()), nil
 }
 
 func (m *brokerMachine) show() []string {
@@ -189,41 +191,6 @@ func brokerWorkerFrames(cmd string, args []string) ([][]byte, error) {
 	return m.Frames(), nil
 }
 
-// brokerRawFrames turns words into frames: cmd:N is one byte N, seq:N an 8-byte envelope,
-// seq:N/S an envelope with status S; anything else is the word's bytes.
-func brokerRawFrames(words []string) ([][]byte, error) {
-	frames := [][]byte{}
-	for _, w := range words {
-		if s, ok := strings.CutPrefix(w, "cmd:"); ok {
-			n, err := strconv.ParseUint(s, 0, 8)
-			if err != nil {
-				return nil, fmt.Errorf("bad %q", w)
-			}
-			frames = append(frames, []byte{byte(n)})
-			continue
-		}
-		if s, ok := strings.CutPrefix(w, "seq:"); ok {
-			seqText, stText, _ := strings.Cut(s, "/")
-			seq, err := strconv.ParseUint(seqText, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("bad %q", w)
-			}
-			e := envelope(seq, StatusOK)
-			if stText != "" {
-				st, err := strconv.ParseUint(stText, 10, 8)
-				if err != nil {
-					return nil, fmt.Errorf("bad %q", w)
-				}
-				e = append(e, byte(st))
-			}
-			frames = append(frames, e)
-			continue
-		}
-		frames = append(frames, []byte(w))
-	}
-	return frames, nil
-}
-
 func brokerParsePeer(s string) (Peer, error) {
 	sock, id, ok := strings.Cut(s, ":")
 	if !ok {
@@ -236,15 +203,6 @@ func brokerParsePeer(s string) (Peer, error) {
 		return Peer{Backend, id}, nil
 	}
 	return Peer{}, fmt.Errorf("peer %q: want front:ID or back:ID", s)
-}
-
-// brokerOutputLines renders outputs as script lines.
-func brokerOutputLines(outs []Output) []string {
-	lines := make([]string, 0, len(outs))
-	for _, o := range outs {
-		lines = append(lines, o.String())
-	}
-	return lines
 }
 
 func TestBrokerScripts(t *testing.T) {
