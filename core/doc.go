@@ -75,4 +75,32 @@
 //	malformed input dropped with its reason             broker_malformed.txt
 //	shutdown fails held and queued requests visibly     broker_shutdown.txt
 //	undeliverable worker removed, request requeued      broker_unreachable.txt
+//
+// Client (sequence numbers, timeout, retries, MMI):
+//
+//	retry after each timeout with the same sequence      client_retry.txt
+//	fail after exactly Attempts × Timeout                client_timeout.txt, client_timeout_default.txt
+//	Attempts=1: one send, no retry                       client_timeout_once.txt
+//	stale replies discarded and counted                  client_stale.txt
+//	each request accepted at most once (duplicates)      client_duplicate.txt
+//	broker-made failure ends the request with its reason client_broker_failure.txt
+//	reply for another service discarded                  client_wrong_service.txt
+//	malformed replies discarded                          client_malformed.txt
+//	pipelined requests told apart by sequence            client_pipeline.txt
+//	standard MDP: one outstanding, new socket per retry  client_standard.txt, client_standard_mismatch.txt
+//	MMI lookups (mmi.service and mmi.<name>)             client_mmi.txt, client_mmi_standard.txt
+//
+// Worker (RFC 7 rules 1, 3, 6, 8, 9 and the ebwrk heartbeat while busy):
+//
+//	READY on connect                                     worker_ready.txt
+//	heartbeat every interval                             worker_heartbeat.txt
+//	heartbeat while the application holds a request      worker_heartbeat_busy.txt
+//	broker lost after Liveness × interval; backoff       worker_broker_lost.txt
+//	backoff 1 s doubling to 32 s; reset on contact       worker_backoff_cap.txt, worker_backoff_reset.txt
+//	DISCONNECT → reconnect at once on a new connection   worker_disconnect.txt
+//	one reply per request, with its client address      worker_reply.txt
+//	reply while idle dropped                             worker_reply_idle.txt
+//	one request at a time                                worker_busy_request.txt
+//	commands a worker never receives dropped             worker_malformed.txt
+//	Stop: DISCONNECT, then nothing                       worker_stop.txt, worker_stop_unstarted.txt
 package core
