@@ -1,0 +1,71 @@
+package sim
+
+import (
+	"math/rand/v2"
+
+	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/transport/mem"
+)
+
+// hostileName is the node of the hostile peer.
+const hostileName = "evil"
+
+// hostileNode is a peer that sends malformed messages to both broker sockets, for
+// guarantee 7. It never reads what it gets back.
+type hostileNode struct {
+	r           *run
+	idx         int
+	name        string
+	rng         *rand.Rand
+	front, back *mem.Dealer
+}
+
+func newHostileNode(r *run, idx int) *hostileNode {
+	return &hostileNode{r: r, idx: idx, name: hostileName, rng: r.streams.Stream("hostile")}
+}
+
+// malformedTemplates are messages that break RFC 7 in the ways core.Parse names.
+var malformedTemplates = [][][]byte{
+	{},
+	{[]byte("x")},
+	{{}, []byte(core.WorkerHeader)},
+	{{}, []byte("MDPX01"), {byte(core.Ready)}},
+	{{}, []byte(core.WorkerHeader), {0x09}},
+	{{}, []byte(core.WorkerHeader), {byte(core.Heartbeat), byte(core.Heartbeat)}},
+	{{}, []byte(core.WorkerHeader), {byte(core.Ready)}, []byte("echo"), []byte("extra")},
+	{{}, []byte(core.WorkerHeader), {byte(core.Reply)}, []byte("c1.1"), []byte("x"), []byte("body")},
+	{{}, []byte(core.WorkerHeader), {byte(core.Heartbeat)}, []byte("extra")},
+	{{1, 2, 3}, {}, []byte(core.ClientHeader), []byte("echo")},
+	{{}, []byte(core.ClientHeader)},
+}
+
+// send sends one malformed message: a template or random frames, on a random socket.
+func (h *hostileNode) send() {
+	if h.front == nil {
+		var err error
+		if h.front, err = h.r.net.Connect(h.name, "front", nil); err == nil {
+			h.back, err = h.r.net.Connect(h.name, "back", nil)
+		}
+		if err != nil {
+			panic("sim: connect: " + err.Error()) // an internal invariant: names are valid
+		}
+	}
+	var frames [][]byte
+	if i := h.rng.IntN(len(malformedTemplates) + 1); i < len(malformedTemplates) {
+		frames = malformedTemplates[i]
+	} else {
+		frames = make([][]byte, 1+h.rng.IntN(6))
+		for j := range frames {
+			f := make([]byte, h.rng.IntN(8))
+			for k := range f {
+				f[k] = byte(h.rng.Uint32())
+			}
+			frames[j] = f
+		}
+	}
+	d := h.front
+	if h.rng.IntN(2) == 1 {
+		d = h.back
+	}
+	_ = d.Send(frames) // the hostile peer does not care whether it arrives
+}

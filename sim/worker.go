@@ -1,0 +1,248 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/transport/mem"
+)
+
+// workerNode drives one core.Worker and its application: a handler that echoes the
+// request body after a service time drawn from the service's distribution.
+//
+// A crash leaves the connection open (the broker hears nothing more, as when a host
+// dies); a restart closes it, as an exiting process does, and starts a new
+// core.Worker on a new connection; a pause freezes the node: messages wait in its
+// queue, timers and the handler stand still, until it resumes.
+type workerNode struct {
+	r       *run
+	idx     int
+	name    string
+	service string
+	dist    Dist
+	cfg     core.WorkerConfig
+	m       *core.Worker
+	rng     *rand.Rand
+	clk     nodeClock
+	dealer  *mem.Dealer
+	gen     uint64 // connection generation: a handler of an older one ignores messages
+	inc     uint64 // incarnation: application timers of an older one do nothing
+	timer   *mem.Timer
+	fire    func()
+	crashed bool
+	paused  bool
+	queued  [][][]byte // messages that arrived while paused
+
+	app     *mem.Timer // the handler's reply
+	appFire func()
+	appBody [][]byte
+	appDue  bool // the reply came due while paused
+}
+
+func newWorkerNode(r *run, idx int, name string, sv ServiceSpec) *workerNode {
+	w := &workerNode{
+		r: r, idx: idx, name: name, service: sv.Name, dist: sv.Time,
+		rng: r.streams.Stream("service/" + name),
+		clk: newNodeClock(),
+		cfg: core.WorkerConfig{
+			Service:           sv.Name,
+			HeartbeatInterval: r.sc.Worker.Heartbeat,
+			Liveness:          r.sc.Worker.Liveness,
+			ReconnectInitial:  r.sc.Worker.ReconnectInitial,
+			ReconnectMax:      r.sc.Worker.ReconnectMax,
+		},
+	}
+	w.fire = func() { w.advance() }
+	w.appFire = func() { w.reply() }
+	return w
+}
+
+func (w *workerNode) localNow() time.Time {
+	return Epoch.Add(time.Duration(w.clk.local(int64(w.r.now()))))
+}
+
+// start runs a new incarnation of the worker process.
+func (w *workerNode) start() {
+	w.inc++
+	w.crashed, w.paused, w.queued, w.appDue, w.appBody = false, false, nil, false, nil
+	w.m = core.NewWorker(w.cfg)
+	w.m.Start(w.localNow())
+	w.pump()
+}
+
+// crash stops the process without a word: no DISCONNECT, the connection stays open
+// but nobody reads it.
+func (w *workerNode) crash() {
+	if w.crashed {
+		return
+	}
+	w.crashed = true
+	w.stopTimers()
+}
+
+// restart ends the process (its connection closes) and starts a new one.
+func (w *workerNode) restart() {
+	w.stopTimers()
+	if w.dealer != nil {
+		w.dealer.Close()
+		w.dealer = nil
+	}
+	w.start()
+}
+
+// pause freezes the process until resume.
+func (w *workerNode) pause() {
+	if w.crashed || w.paused {
+		return
+	}
+	w.paused = true
+}
+
+// resume thaws a paused process: queued messages first, then its due timers.
+func (w *workerNode) resume() {
+	if !w.paused || w.crashed {
+		return
+	}
+	w.paused = false
+	q := w.queued
+	w.queued = nil
+	for _, f := range q {
+		w.m.Receive(w.localNow(), f)
+		w.pump()
+	}
+	w.advance()
+	if w.appDue {
+		w.appDue = false
+		w.reply()
+	}
+}
+
+func (w *workerNode) stopTimers() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	if w.app != nil {
+		w.app.Stop()
+	}
+}
+
+func (w *workerNode) receive(gen uint64, frames [][]byte) {
+	if gen != w.gen || w.crashed {
+		return
+	}
+	if w.paused {
+		w.queued = append(w.queued, frames)
+		return
+	}
+	w.m.Receive(w.localNow(), frames)
+	w.pump()
+}
+
+func (w *workerNode) advance() {
+	if w.crashed || w.paused {
+		return
+	}
+	now := w.localNow()
+	if d := w.m.NextDeadline(); !d.IsZero() && now.Before(d) {
+		now = d
+	}
+	w.m.Advance(now)
+	w.pump()
+}
+
+// reply is the application answering the request it holds.
+func (w *workerNode) reply() {
+	if w.crashed {
+		return
+	}
+	if w.paused {
+		w.appDue = true
+		return
+	}
+	body := w.appBody
+	w.appBody = nil
+	if body == nil {
+		return
+	}
+	w.m.Reply(w.localNow(), body)
+	w.pump()
+}
+
+func (w *workerNode) pump() {
+	r := w.r
+	for {
+		outs := w.m.Drain()
+		if len(outs) == 0 {
+			break
+		}
+		at := r.now()
+		for i := range outs {
+			o := &outs[i]
+			r.tr.output(at, w.idx, o)
+			switch o.Kind {
+			case core.SendOutput:
+				r.m.messages[1][o.Command&7]++
+				if w.dealer != nil {
+					// ErrClosed after a Cut: the message is lost, as on a broken socket.
+					_ = w.dealer.Send(o.Frames)
+				}
+			case core.ConnectOutput:
+				w.connect()
+			case core.DeliverOutput:
+				w.handle(o)
+			}
+		}
+	}
+	w.arm()
+}
+
+func (w *workerNode) connect() {
+	if w.dealer != nil {
+		w.dealer.Close()
+	}
+	w.gen++
+	gen := w.gen
+	d, err := w.r.net.Connect(w.name, "back", func(frames [][]byte) { w.receive(gen, frames) })
+	if err != nil {
+		panic("sim: connect: " + err.Error()) // an internal invariant: names are valid
+	}
+	w.dealer = d
+}
+
+// handle starts the application on a request: the reply goes out after the drawn
+// service time (or the slow-handler time under that fault).
+func (w *workerNode) handle(o *core.Output) {
+	r := w.r
+	r.handled++
+	s := w.dist.Sample(w.rng)
+	if d, ok := r.faults.slow(r.handled, w); ok {
+		s = d
+	}
+	r.chk.workerHandles(o.Body, s)
+	w.appBody = o.Body
+	w.appDue = false
+	at := r.clock.Now().Add(s)
+	if w.app == nil {
+		w.app = r.clock.At(at, w.appFire)
+	} else {
+		w.app.Reset(at)
+	}
+}
+
+func (w *workerNode) arm() {
+	d := w.m.NextDeadline()
+	if d.IsZero() {
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+		return
+	}
+	v := Epoch.Add(time.Duration(w.clk.virtual(int64(d.Sub(Epoch)))))
+	switch {
+	case w.timer == nil:
+		w.timer = w.r.clock.At(v, w.fire)
+	case !w.timer.Pending() || !w.timer.When().Equal(v):
+		w.timer.Reset(v)
+	}
+}
