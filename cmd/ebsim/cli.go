@@ -125,9 +125,16 @@ func loadScenario(arg string) (sim.Scenario, error) {
 }
 
 func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("list", "Usage: ebsim list\n\nLists the built-in scenarios.\n", stdout, stderr)
+	fs := newFlags("list", "Usage: ebsim list [--names]\n\nLists the built-in scenarios.\n", stdout, stderr)
+	names := fs.Bool("names", false, "print only the names, one a line (for scripts)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return flagExit(err)
+	}
+	if *names {
+		for _, sc := range sim.Catalogue() {
+			fmt.Fprintln(stdout, sc.Name)
+		}
+		return exitOK
 	}
 	t := newTable(stdout, false)
 	t.Header("scenario", "what it shows")

@@ -76,6 +76,20 @@ func TestList(t *testing.T) {
 	}
 }
 
+func TestListNames(t *testing.T) {
+	code, out, _ := call("list", "--names")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var want []string
+	for _, sc := range sim.Catalogue() {
+		want = append(want, sc.Name)
+	}
+	if got := strings.Fields(out); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("list --names = %q, want %q", got, want)
+	}
+}
+
 func TestRunDeterministic(t *testing.T) {
 	trace := filepath.Join(t.TempDir(), "trace.txt")
 	code, out1, _ := call("run", "worker-crash", "--seed", "4", "--trace", trace)
