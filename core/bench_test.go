@@ -1,6 +1,8 @@
 package core
 
 import (
+	"encoding/binary"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -60,4 +62,34 @@ func BenchmarkFullRequest(b *testing.B) {
 		b.Fatalf("%d replies for %d requests", replies, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkQueuedMemory reports the heap the broker keeps per queued request (a
+// 5-byte body from a client with a 5-byte identity), as bytes/queued.
+func BenchmarkQueuedMemory(b *testing.B) {
+	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 100000
+	for range b.N {
+		b.StopTimer()
+		broker := NewBroker(BrokerConfig{QueueLimit: -1}, now)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		for i := range n {
+			id := make([]byte, 5)
+			binary.BigEndian.PutUint32(id[1:], uint32(i))
+			broker.Receive(now, Peer{Frontend, string(id)},
+				[][]byte{envelope(uint64(i+1), StatusOK), {}, []byte(ClientHeader), []byte("echo"), []byte("hello")})
+			broker.Drain()
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if got := broker.Services(); len(got) != 1 || got[0].Queued != n {
+			b.Fatalf("services %+v, want %d queued", got, n)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/queued")
+		runtime.KeepAlive(broker)
+	}
 }
