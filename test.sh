@@ -48,8 +48,8 @@ if [ -d cmd/ebsim ]; then
 	trap 'rm -rf "$tmp"' EXIT
 	go build -o "$tmp/ebsim" ./cmd/ebsim
 	for name in $("$tmp/ebsim" list --names); do
-		"$tmp/ebsim" run "$name" --seed 7 --json --trace "$tmp/a.trace" >"$tmp/a.json"
-		"$tmp/ebsim" run "$name" --seed 7 --json --trace "$tmp/b.trace" >"$tmp/b.json"
+		"$tmp/ebsim" run "$name" --seed 7 --json --trace "$tmp/a.trace" >"$tmp/a.json" 2>/dev/null
+		"$tmp/ebsim" run "$name" --seed 7 --json --trace "$tmp/b.trace" >"$tmp/b.json" 2>/dev/null
 		cmp "$tmp/a.json" "$tmp/b.json"
 		cmp "$tmp/a.trace" "$tmp/b.trace"
 	done
