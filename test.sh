@@ -48,8 +48,11 @@ if [ -d cmd/ebsim ]; then
 	trap 'rm -rf "$tmp"' EXIT
 	go build -o "$tmp/ebsim" ./cmd/ebsim
 	for name in $("$tmp/ebsim" list --names); do
-		"$tmp/ebsim" run "$name" --seed 7 --json --trace "$tmp/a.trace" >"$tmp/a.json" 2>/dev/null
-		"$tmp/ebsim" run "$name" --seed 7 --json --trace "$tmp/b.trace" >"$tmp/b.json" 2>/dev/null
+		for run in a b; do
+			if ! "$tmp/ebsim" run "$name" --seed 7 --json --trace "$tmp/$run.trace" >"$tmp/$run.json" 2>"$tmp/err"; then
+				cat "$tmp/err" "$tmp/$run.json"; exit 1
+			fi
+		done
 		cmp "$tmp/a.json" "$tmp/b.json"
 		cmp "$tmp/a.trace" "$tmp/b.trace"
 	done
