@@ -1,0 +1,67 @@
+//go:build !linux || ebwrk_zmqpoll
+
+package zmq
+
+import (
+	"fmt"
+	"time"
+
+	zmq4 "github.com/pebbe/zmq4"
+)
+
+// sockWaiter blocks a loop until one of its sockets may have input, its deadline
+// passes or another goroutine kicks it. This one, for systems without epoll (and for
+// tests with the build tag ebwrk_zmqpoll), waits in zmq poll, with a waker in the poll
+// set for kicks.
+type sockWaiter struct {
+	socks  []*zmq4.Socket
+	poller *zmq4.Poller
+	wake   *waker
+}
+
+// newSockWaiter returns a waiter on socks; its waker lives in zctx.
+func newSockWaiter(zctx *zmq4.Context, socks ...*zmq4.Socket) (*sockWaiter, error) {
+	wake, err := newWaker(zctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &sockWaiter{socks: socks, wake: wake}
+	w.reset()
+	return w, nil
+}
+
+func (w *sockWaiter) reset() {
+	w.poller = zmq4.NewPoller()
+	for _, s := range w.socks {
+		w.poller.Add(s, zmq4.POLLIN)
+	}
+	w.poller.Add(w.wake.recv, zmq4.POLLIN)
+}
+
+// replace watches s instead of the i-th socket (a new connection).
+func (w *sockWaiter) replace(i int, s *zmq4.Socket) error {
+	w.socks[i] = s
+	w.reset()
+	return nil
+}
+
+// wait polls until a socket has input, the deadline (the zero time: none) or a kick,
+// then calls drain, which must receive on every socket until EAGAIN.
+func (w *sockWaiter) wait(deadline time.Time, drain func() error) error {
+	polled, err := w.poller.Poll(pollTimeout(deadline, time.Now(), -1))
+	if err != nil && !isInterrupted(err) {
+		return fmt.Errorf("zmq: poll: %w", err)
+	}
+	for _, p := range polled {
+		if p.Socket == w.wake.recv {
+			w.wake.clear()
+		}
+	}
+	return drain()
+}
+
+// kick ends the current or next wait; it is safe for concurrent use.
+func (w *sockWaiter) kick() { w.wake.Wake() }
+
+// close stops the waker; the sockets are the caller's.
+func (w *sockWaiter) close() error { return w.wake.close() }
