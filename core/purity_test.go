@@ -1,13 +1,11 @@
 package core
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ebwrk/ebwrk/internal/puretest"
 )
 
 // allowedImports lists the packages core may depend on, directly or not: the standard
@@ -39,36 +37,5 @@ func TestCoreImports(t *testing.T) {
 // TestCoreHasNoClockOrGoroutines fails when a non-test file of core reads the clock,
 // sleeps, arms a timer or starts a goroutine.
 func TestCoreHasNoClockOrGoroutines(t *testing.T) {
-	forbidden := map[string]bool{"Now": true, "Since": true, "Until": true, "Sleep": true,
-		"After": true, "AfterFunc": true, "Tick": true, "NewTimer": true, "NewTicker": true}
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.GoStmt:
-				t.Errorf("%s: core starts a goroutine", fset.Position(n.Pos()))
-			case *ast.SelectorExpr:
-				if id, ok := n.X.(*ast.Ident); ok && id.Name == "time" && forbidden[n.Sel.Name] {
-					t.Errorf("%s: core calls time.%s", fset.Position(n.Pos()), n.Sel.Name)
-				}
-			}
-			return true
-		})
-	}
-	if checked == 0 {
-		t.Fatal("no source files checked")
-	}
+	puretest.NoClockOrGoroutines(t, ".")
 }

@@ -1,13 +1,11 @@
 package mem
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ebwrk/ebwrk/internal/puretest"
 )
 
 // TestStandardLibraryOnly fails when the package depends, directly or not, on anything
@@ -32,36 +30,5 @@ func TestStandardLibraryOnly(t *testing.T) {
 // TestNoWallClock fails when a non-test file reads the wall clock, sleeps, arms a real
 // timer or starts a goroutine: everything runs on the virtual Clock.
 func TestNoWallClock(t *testing.T) {
-	forbidden := map[string]bool{"Now": true, "Since": true, "Until": true, "Sleep": true,
-		"After": true, "AfterFunc": true, "Tick": true, "NewTimer": true, "NewTicker": true}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	checked := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.GoStmt:
-				t.Errorf("%s: starts a goroutine", fset.Position(n.Pos()))
-			case *ast.SelectorExpr:
-				if id, ok := n.X.(*ast.Ident); ok && id.Name == "time" && forbidden[n.Sel.Name] {
-					t.Errorf("%s: calls time.%s", fset.Position(n.Pos()), n.Sel.Name)
-				}
-			}
-			return true
-		})
-	}
-	if checked == 0 {
-		t.Fatal("no source files checked")
-	}
+	puretest.NoClockOrGoroutines(t, ".")
 }
