@@ -38,6 +38,9 @@ Usage:
                                                 fault profile; seeds run in parallel
   ebsim report [--out DIR]                      write the reports/ pages (Markdown and
                                                 SVG plots), byte-identical on every run
+  ebsim shrink NAME|FILE [--seed N] [--out FILE]
+                                                reduce a failing run's faults to a
+                                                minimal scenario file that replays it
 
 Every run prints its fingerprint (a hash of its trace); the same scenario and seed
 always give the same trace, tables and JSON. Wall-clock figures (events per wall
@@ -65,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdSweep(ctx, args[1:], stdout, stderr)
 		case "report":
 			return cmdReport(args[1:], stdout, stderr)
+		case "shrink":
+			return cmdShrink(args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return exitOK
