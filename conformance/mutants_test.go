@@ -125,17 +125,11 @@ var mutants = []mutant{
 		Note: "RFC 7 MAY any basis; ebwrk promises LRU",
 		File: "core/broker.go",
 		Old: `		w := s.waiting[0]
-		s.waiting = s.waiting[1:]
-		b.dispatch(w, r)
-		return
-	}
-	if b.cfg.QueueLimit`,
+		if w.expiry.After(now) {
+			s.waiting = s.waiting[1:]`,
 		New: `		w := s.waiting[len(s.waiting)-1]
-		s.waiting = s.waiting[:len(s.waiting)-1]
-		b.dispatch(w, r)
-		return
-	}
-	if b.cfg.QueueLimit`,
+		if w.expiry.After(now) {
+			s.waiting = s.waiting[:len(s.waiting)-1]`,
 	},
 	{
 		Name: "reply-address-unchecked",

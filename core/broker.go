@@ -91,23 +91,26 @@ func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
 		return
 	}
 	b.stats.Requests++
-	s := b.services[string(m.Service)]
-	if s == nil {
-		s = b.addService(string(m.Service))
-	}
-	r := &request{client: from, seq: m.Seq, envelope: m.Envelope, service: s}
+	r := &request{client: from, seq: m.Seq, envelope: m.Envelope}
 	if len(m.Body) == 1 {
 		r.one[0] = m.Body[0]
 		r.body = r.one[:]
 	} else {
 		r.body = m.Body
 	}
-	if len(s.waiting) > 0 {
-		w := s.waiting[0]
-		s.waiting = s.waiting[1:]
-		b.dispatch(w, r)
-		return
+	if s := b.services[string(m.Service)]; s != nil {
+		if w := b.popIdle(now, s); w != nil {
+			r.service = s
+			b.dispatch(w, r)
+			return
+		}
 	}
+	// popIdle may have removed the service along with its last, expired, worker.
+	s := b.services[string(m.Service)]
+	if s == nil {
+		s = b.addService(string(m.Service))
+	}
+	r.service = s
 	if b.cfg.QueueLimit > 0 && s.queue.len() >= b.cfg.QueueLimit {
 		b.fail(r, QueueFull)
 		b.removeIfUnused(s)
@@ -118,6 +121,21 @@ func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
 	}
 	s.queue.pushBack(r)
 	b.event(Output{Event: RequestQueued, Peer: from, Service: s.name, Seq: r.seq})
+}
+
+// popIdle takes the least recently used idle worker of s off its waiting list; nil if
+// none. An idle worker found past its expiry is removed on the way rather than sent a
+// request (guarantee 3): it would only be purged at the next tick.
+func (b *Broker) popIdle(now time.Time, s *service) *worker {
+	for len(s.waiting) > 0 {
+		w := s.waiting[0]
+		if w.expiry.After(now) {
+			s.waiting = s.waiting[1:]
+			return w
+		}
+		b.removeWorker(now, w, Silent)
+	}
+	return nil
 }
 
 // dispatch hands r to the idle worker w.

@@ -160,11 +160,14 @@ func (b *Broker) orphan(now time.Time, r *request) {
 		r.deadline = now.Add(b.cfg.QueueExpiry).UnixNano()
 	}
 	b.event(Output{Event: RequestRequeued, Peer: r.client, Service: s.name, Seq: r.seq})
-	if len(s.waiting) > 0 {
-		w := s.waiting[0]
-		s.waiting = s.waiting[1:]
+	if w := b.popIdle(now, s); w != nil {
 		b.dispatch(w, r)
 		return
+	}
+	// The queue is the service's again: popIdle may have removed it with its last worker.
+	if b.services[s.name] != s {
+		s = b.addService(s.name)
+		r.service = s
 	}
 	s.queue.pushFront(r)
 }

@@ -54,6 +54,7 @@
 // Broker, RFC 7 and RFC 8:
 //
 //	LRU dispatch to idle workers                        broker_dispatch_lru.txt
+//	never dispatch to an expired worker                 broker_dispatch_skips_expired.txt
 //	queue per service, bounded; refusal told to ebwrk   broker_queue_bound.txt
 //	queued requests expire (configurable)               broker_queue_expiry.txt
 //	services live only while used; mmi. creates nothing broker_service_lifetime.txt
