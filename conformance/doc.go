@@ -144,9 +144,8 @@
 //     Transport interface, on transport/mem (virtual time; the Checker watches every
 //     broker step as well) and on transport/zmq (real sockets on 127.0.0.1, 100 ms
 //     heartbeats, every wait bounded). A case that passes on one and fails on the
-//     other is a bug. TestWireZMQ needs zmq.RawPeer (a plain DEALER that
-//     transport/zmq is to export, since only it may import ZeroMQ); until then its
-//     file is behind the build tag ebwrk_rawpeer.
+//     other is a bug. TestWireZMQ speaks through zmq.RawPeer, a plain DEALER that
+//     transport/zmq exports, since only it may import ZeroMQ.
 //   - TestScenarios drives System — core Broker, Clients and Workers over
 //     transport/mem — through scripted situations (exact latency, stale and
 //     duplicate replies, crashes, pauses, restarts, standard clients, heartbeat
@@ -171,6 +170,12 @@
 //     unmutated copy must pass. It logs the table mutant → killing checks.
 //   - TestShrinkMutant shows ebsim shrink on a mutant: a failing swarm run is reduced
 //     to a scenario file of at most 10 fault events that still fails.
+//
+// Departure from issue 5: the step-by-step state machine runs over System, not over
+// sim, because sim offers whole runs only (Run(scenario, seed)) and no way to inject
+// an action or to see each broker step. System is the same core machines over the
+// same transport/mem network; sim itself is covered by TestSimProperties, whose
+// rapid-drawn fault schedules sim's online checker judges throughout the run.
 //
 // # Drivers
 //
