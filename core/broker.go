@@ -98,19 +98,15 @@ func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
 	} else {
 		r.body = m.Body
 	}
-	if s := b.services[string(m.Service)]; s != nil {
-		if w := b.popIdle(now, s); w != nil {
-			r.service = s
-			b.dispatch(w, r)
-			return
-		}
-	}
-	// popIdle may have removed the service along with its last, expired, worker.
 	s := b.services[string(m.Service)]
 	if s == nil {
 		s = b.addService(string(m.Service))
 	}
 	r.service = s
+	if w := b.popIdle(now, s); w != nil {
+		b.dispatch(w, r)
+		return
+	}
 	if b.cfg.QueueLimit > 0 && s.queue.len() >= b.cfg.QueueLimit {
 		b.fail(r, QueueFull)
 		b.removeIfUnused(s)
@@ -124,8 +120,9 @@ func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
 }
 
 // popIdle takes the least recently used idle worker of s off its waiting list; nil if
-// none. An idle worker found past its expiry is removed on the way rather than sent a
-// request (guarantee 3): it would only be purged at the next tick.
+// none. An idle worker found past its expiry is forgotten on the way rather than sent
+// a request (guarantee 3): it would only be purged at the next tick. The service
+// stays, since the caller is about to queue into it or dispatch from it.
 func (b *Broker) popIdle(now time.Time, s *service) *worker {
 	for len(s.waiting) > 0 {
 		w := s.waiting[0]
@@ -133,7 +130,7 @@ func (b *Broker) popIdle(now time.Time, s *service) *worker {
 			s.waiting = s.waiting[1:]
 			return w
 		}
-		b.removeWorker(now, w, Silent)
+		b.forget(now, w, Silent)
 	}
 	return nil
 }

@@ -121,8 +121,22 @@ func (b *Broker) sendDisconnect(p Peer) {
 		Frames: [][]byte{emptyFrame, workerHeaderFrame, commandFrames[Disconnect]}})
 }
 
-// removeWorker forgets w; the request it held is requeued or failed per configuration.
+// removeWorker forgets w, then the service too if nothing is left of it.
 func (b *Broker) removeWorker(now time.Time, w *worker, why Reason) {
+	if b.forget(now, w, why) {
+		b.removeIfUnused(w.service)
+	}
+}
+
+// forget removes w from the registry; the request it held is requeued or failed per
+// configuration. It reports false for a worker already forgotten (a purge may meet a
+// worker that a requeue earlier in the same purge removed at dispatch, in popIdle).
+// The service stays, even when empty: the caller decides, so that a service is never
+// removed under an operation that is about to queue into it.
+func (b *Broker) forget(now time.Time, w *worker, why Reason) bool {
+	if b.workers[w.peer] != w {
+		return false
+	}
 	delete(b.workers, w.peer)
 	for i, x := range b.order {
 		if x == w {
@@ -148,7 +162,7 @@ func (b *Broker) removeWorker(now time.Time, w *worker, why Reason) {
 			b.orphan(now, r)
 		}
 	}
-	b.removeIfUnused(s)
+	return true
 }
 
 // orphan puts a request that lost its worker back at the head of its queue (it is
@@ -163,11 +177,6 @@ func (b *Broker) orphan(now time.Time, r *request) {
 	if w := b.popIdle(now, s); w != nil {
 		b.dispatch(w, r)
 		return
-	}
-	// The queue is the service's again: popIdle may have removed it with its last worker.
-	if b.services[s.name] != s {
-		s = b.addService(s.name)
-		r.service = s
 	}
 	s.queue.pushFront(r)
 }

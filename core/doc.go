@@ -61,6 +61,7 @@
 //	heartbeats to idle AND busy workers                 broker_heartbeat_busy.txt
 //	every silent worker purged, not only the first      broker_purge_all.txt
 //	busy workers expire; their request is requeued      broker_purge_busy.txt
+//	a purge's requeue skips and removes expired workers broker_purge_requeue_expired.txt
 //	dead worker's request re-dispatched at once         broker_requeue.txt
 //	on-death=fail: ebwrk client told "worker died"      broker_death_fail.txt
 //	reply from a worker not holding it dropped          broker_stale_reply.txt
