@@ -53,14 +53,7 @@ func TestMutants(t *testing.T) {
 	if os.Getenv(innerEnv) != "" {
 		t.Skip("inside a mutant run")
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := sourceFiles(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, files := moduleSources(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 
@@ -170,6 +163,20 @@ func applyMutant(dir string, m *mutant) error {
 		return fmt.Errorf("%s: the text to replace occurs %d times, want exactly once:\n%s", m.File, n, m.Old)
 	}
 	return os.WriteFile(path, bytes.Replace(src, []byte(m.Old), []byte(m.New), 1), 0o644)
+}
+
+// moduleSources returns the module root and the source files a mutated copy needs.
+func moduleSources(t *testing.T) (string, []string) {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := sourceFiles(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, files
 }
 
 // moduleRoot finds the directory of go.mod above the test's working directory.

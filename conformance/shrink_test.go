@@ -33,14 +33,7 @@ func TestShrinkMutant(t *testing.T) {
 	if os.Getenv(innerEnv) != "" {
 		t.Skip("inside a mutant run")
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := sourceFiles(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, files := moduleSources(t)
 	i := slices.IndexFunc(mutants, func(m mutant) bool { return m.Name == shrinkMutant })
 	if i < 0 {
 		t.Fatalf("no mutant %s", shrinkMutant)

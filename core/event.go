@@ -19,7 +19,7 @@ const (
 	InputDropped                 // broker, client, worker: an input was refused (Peer, Reason, Err)
 	ServiceCreated               // broker: a service entry now exists (Service)
 	ServiceRemoved               // broker: a service has no workers and no queue left (Service)
-	RequestRetried               // client: a request timed out and was sent again (Seq, Attempts in Reason-free form)
+	RequestRetried               // client: a request timed out and was sent again (Service, Seq)
 	ReplyDiscarded               // client: a reply was not accepted (Seq, Reason: stale, duplicate, malformed)
 	BrokerLost                   // worker: no sign of the broker for liveness × interval
 	ReconnectScheduled           // worker: the next connection attempt waits (Reason)

@@ -65,10 +65,7 @@ func (o Output) String() string {
 			b.WriteString(" ")
 			b.WriteString(o.Service)
 		}
-		if o.Seq != 0 {
-			b.WriteString(" seq=")
-			b.WriteString(strconv.FormatUint(o.Seq, 10))
-		}
+		writeSeq(&b, o.Seq)
 		writeBody(&b, o.Body)
 		if o.Reason != ReasonNone {
 			b.WriteString(" (")
@@ -80,10 +77,7 @@ func (o Output) String() string {
 	case DeliverOutput:
 		b.WriteString("deliver ")
 		b.WriteString(o.Service)
-		if o.Seq != 0 {
-			b.WriteString(" seq=")
-			b.WriteString(strconv.FormatUint(o.Seq, 10))
-		}
+		writeSeq(&b, o.Seq)
 		writeBody(&b, o.Body)
 	case FailOutput:
 		b.WriteString("fail ")
@@ -110,10 +104,7 @@ func (o Output) String() string {
 			b.WriteString(" ")
 			b.WriteString(o.Service)
 		}
-		if o.Seq != 0 {
-			b.WriteString(" seq=")
-			b.WriteString(strconv.FormatUint(o.Seq, 10))
-		}
+		writeSeq(&b, o.Seq)
 		if o.Reason != ReasonNone {
 			b.WriteString(" (")
 			b.WriteString(o.Reason.String())
@@ -127,6 +118,14 @@ func (o Output) String() string {
 		b.WriteString("output?")
 	}
 	return b.String()
+}
+
+// writeSeq appends " seq=N" unless seq is 0 (no sequence: a standard MDP client).
+func writeSeq(b *strings.Builder, seq uint64) {
+	if seq != 0 {
+		b.WriteString(" seq=")
+		b.WriteString(strconv.FormatUint(seq, 10))
+	}
 }
 
 // writeBody appends the body frames, quoted and cut at 32 bytes each.
