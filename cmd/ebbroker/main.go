@@ -150,7 +150,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 	var b strings.Builder
 	b.WriteString("Usage: ebbroker [flags]\n\n")
 	b.WriteString("The ebwrk broker (MDP/0.1 + MMI with the ebwrk extensions) on ZeroMQ.\n")
-	b.WriteString("Clients connect to the frontend, workers to the backend; either socket accepts both.\n")
+	b.WriteString("Clients connect to the frontend, workers to the backend; either endpoint accepts both.\n")
 	b.WriteString("SIGINT or SIGTERM stops it: waiting requests are failed visibly, workers get DISCONNECT.\n\nFlags:\n")
 	fs.SetOutput(&b)
 	fs.PrintDefaults()

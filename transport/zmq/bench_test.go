@@ -185,14 +185,14 @@ func BenchmarkRoundTrip(b *testing.B) {
 	for _, one := range []bool{false, true} {
 		name := "raw-peers"
 		if one {
-			name = "raw-peers-one-socket"
+			name = "raw-peers-one-endpoint"
 		}
 		b.Run(name, func(b *testing.B) { rawPeersRoundTrip(b, one) })
 	}
 }
 
 // rawPeersRoundTrip is BenchmarkRoundTrip through the broker, with a plain DEALER
-// client and a plain DEALER worker; one puts both on the broker's frontend socket.
+// client and a plain DEALER worker; one puts both on the broker's frontend endpoint.
 func rawPeersRoundTrip(b *testing.B, one bool) {
 	opts := BrokerOptions{Frontend: "tcp://127.0.0.1:*", Backend: "tcp://127.0.0.1:*", Linger: -1}
 	if one {

@@ -21,7 +21,7 @@ const (
 )
 
 // NoBackend as BrokerOptions.Backend makes the broker serve clients and workers on
-// its one frontend socket, as a single-endpoint MDP broker does.
+// its frontend endpoint alone, as a single-endpoint MDP broker does.
 const NoBackend = "-"
 
 // ErrBrokerRun is returned by Run when it is called a second time.
@@ -29,12 +29,12 @@ var ErrBrokerRun = errors.New("zmq: broker already ran")
 
 // BrokerOptions configures a Broker. The zero value gives ebwrkapi's defaults.
 type BrokerOptions struct {
-	// Frontend is the endpoint bound for clients (core.Frontend peers). Empty means
-	// DefaultFrontend.
+	// Frontend is the endpoint bound for clients. Empty means DefaultFrontend.
 	Frontend string
-	// Backend is the endpoint bound for workers (core.Backend peers). Empty means
-	// DefaultBackend; NoBackend means no second socket. Either socket accepts both
-	// sub-protocols: the header frame tells them apart.
+	// Backend is the endpoint bound for workers. Empty means DefaultBackend;
+	// NoBackend means none. Either endpoint accepts both sub-protocols (the header
+	// frame tells them apart): both are bound by one ROUTER socket (see the package
+	// doc).
 	Backend string
 	// Config configures the protocol (heartbeat, liveness, queue bound and expiry,
 	// what happens to the request of a dead worker). Zero fields mean core's defaults.
@@ -66,18 +66,16 @@ type BrokerStats struct {
 }
 
 // Broker is the ebwrk broker on ZeroMQ: core.Broker driven by the wall clock on one
-// or two ROUTER sockets. NewBroker binds; Run serves until its context ends. The
-// methods of Broker are safe for concurrent use; the sockets belong to Run's
-// goroutine.
+// ROUTER socket bound to one or two endpoints. NewBroker binds; Run serves until its
+// context ends. The methods of Broker are safe for concurrent use; the socket
+// belongs to Run's goroutine.
 type Broker struct {
 	opts    BrokerOptions
 	zctx    *zmq4.Context
-	front   *zmq4.Socket
-	back    *zmq4.Socket // nil with NoBackend
+	sock    *zmq4.Socket // the ROUTER bound to both endpoints
 	frontEP string
-	backEP  string
-	waiter  *sockWaiter
-	dirty   [2]bool // by core.Socket: a send since the last EAGAIN (see drain)
+	backEP  string // empty with NoBackend
+	kicker  *kicker
 	core    *core.Broker
 	log     *eventLog
 	scratch recvScratch
@@ -92,14 +90,14 @@ type Broker struct {
 type brokerState uint8
 
 const (
-	brokerBound   brokerState = iota // sockets bound, Run not called
-	brokerRunning                    // Run's loop owns the sockets and the core
-	brokerStopped                    // sockets closed
+	brokerBound   brokerState = iota // socket bound, Run not called
+	brokerRunning                    // Run's loop owns the socket and the core
+	brokerStopped                    // socket closed
 )
 
-// NewBroker opens and binds the broker's sockets, so that a bad or busy endpoint is
+// NewBroker opens and binds the broker's socket, so that a bad or busy endpoint is
 // an error here and not in Run. The broker's clock starts now. Call Run to serve, or
-// Close to release the sockets without serving.
+// Close to release the socket without serving.
 func NewBroker(opts BrokerOptions) (*Broker, error) {
 	if opts.Frontend == "" {
 		opts.Frontend = DefaultFrontend
@@ -133,60 +131,57 @@ func NewBroker(opts BrokerOptions) (*Broker, error) {
 	return b, nil
 }
 
-// open creates and binds the sockets.
+// open creates the ROUTER socket, binds it to the frontend and the backend endpoint
+// and connects the kicker.
 func (b *Broker) open() error {
-	var err error
-	if b.front, b.frontEP, err = b.bind(b.opts.Frontend); err != nil {
-		return err
-	}
-	socks := []*zmq4.Socket{b.front}
-	if b.opts.Backend != NoBackend {
-		if b.back, b.backEP, err = b.bind(b.opts.Backend); err != nil {
-			return err
-		}
-		socks = append(socks, b.back)
-	}
-	b.waiter, err = newSockWaiter(b.zctx, socks...)
-	return err
-}
-
-// bind opens a ROUTER socket bound to ep and returns it with the endpoint it got.
-func (b *Broker) bind(ep string) (*zmq4.Socket, string, error) {
 	s, err := newSocket(b.zctx, zmq4.ROUTER, b.opts.HighWaterMark, b.opts.Linger)
 	if err != nil {
-		return nil, "", err
+		return err
 	}
+	b.sock = s
 	// ROUTER_MANDATORY: an undeliverable message is an error we count and report,
 	// never a silent drop. Handover lets a client that reconnects with a fixed
 	// identity (a Lazy Pirate REQ client) take its identity over at once.
 	if err := s.SetRouterMandatory(1); err != nil {
-		return nil, "", errors.Join(fmt.Errorf("zmq: set ROUTER_MANDATORY: %w", err), s.Close())
+		return fmt.Errorf("zmq: set ROUTER_MANDATORY: %w", err)
 	}
 	if err := s.SetRouterHandover(true); err != nil {
-		return nil, "", errors.Join(fmt.Errorf("zmq: set ROUTER_HANDOVER: %w", err), s.Close())
+		return fmt.Errorf("zmq: set ROUTER_HANDOVER: %w", err)
 	}
-	if err := s.Bind(ep); err != nil {
-		return nil, "", errors.Join(fmt.Errorf("zmq: bind %s: %w", ep, err), s.Close())
+	if b.frontEP, err = b.bind(b.opts.Frontend); err != nil {
+		return err
 	}
-	got, err := s.GetLastEndpoint()
+	if b.opts.Backend != NoBackend {
+		if b.backEP, err = b.bind(b.opts.Backend); err != nil {
+			return err
+		}
+	}
+	b.kicker, err = newKicker(b.zctx, s)
+	return err
+}
+
+// bind binds the ROUTER to ep and returns the endpoint it got.
+func (b *Broker) bind(ep string) (string, error) {
+	if err := b.sock.Bind(ep); err != nil {
+		return "", fmt.Errorf("zmq: bind %s: %w", ep, err)
+	}
+	got, err := b.sock.GetLastEndpoint()
 	if err != nil {
-		return nil, "", errors.Join(fmt.Errorf("zmq: endpoint of %s: %w", ep, err), s.Close())
+		return "", fmt.Errorf("zmq: endpoint of %s: %w", ep, err)
 	}
-	return s, got, nil
+	return got, nil
 }
 
 // release closes whatever is open and terminates the context, waiting at most the
 // linger for the last messages to leave.
 func (b *Broker) release() error {
 	var errs []error
-	if b.waiter != nil {
-		errs = append(errs, b.waiter.close())
+	if b.kicker != nil {
+		errs = append(errs, b.kicker.close())
 	}
-	for _, s := range []*zmq4.Socket{b.front, b.back} {
-		if s != nil {
-			if err := s.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("zmq: close broker socket: %w", err))
-			}
+	if b.sock != nil {
+		if err := b.sock.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("zmq: close broker socket: %w", err))
 		}
 	}
 	if err := b.zctx.Term(); err != nil {
@@ -195,14 +190,14 @@ func (b *Broker) release() error {
 	return errors.Join(errs...)
 }
 
-// Frontend returns the endpoint the frontend socket is bound to, with the port
+// Frontend returns the frontend endpoint as bound, with the port
 // ZeroMQ chose for a "*" port (e.g. "tcp://127.0.0.1:40123").
 func (b *Broker) Frontend() string { return b.frontEP }
 
-// Backend returns the endpoint the backend socket is bound to, or the frontend's
+// Backend returns the backend endpoint as bound, or the frontend's
 // with NoBackend: the endpoint workers should connect to.
 func (b *Broker) Backend() string {
-	if b.back == nil {
+	if b.backEP == "" {
 		return b.frontEP
 	}
 	return b.backEP
@@ -210,7 +205,7 @@ func (b *Broker) Backend() string {
 
 // Run serves until ctx ends, then stops cleanly: core.Broker.Shutdown fails every
 // queued and held request (ebwrk clients get a failure reply), every worker gets
-// DISCONNECT, and the sockets close after at most the linger to flush them. Run
+// DISCONNECT, and the socket closes after at most the linger to flush them. Run
 // returns nil after a stop by ctx, or the socket error that ended it. A broker runs
 // once.
 func (b *Broker) Run(ctx context.Context) error {
@@ -240,7 +235,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	return err
 }
 
-// Close releases the sockets of a broker that never ran; after Run it does nothing.
+// Close releases the socket of a broker that never ran; after Run it does nothing.
 func (b *Broker) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -285,7 +280,7 @@ func (b *Broker) query(f func(*core.Broker)) {
 	b.queries = append(b.queries, func(c *core.Broker) { f(c); close(done) })
 	b.pending.Add(1)
 	b.mu.Unlock()
-	b.waiter.kick()
+	b.kicker.kick()
 	<-done
 }
 

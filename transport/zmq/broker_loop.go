@@ -6,26 +6,44 @@ import (
 	"time"
 	"unsafe"
 
-	zmq4 "github.com/pebbe/zmq4"
-
 	"github.com/ebwrk/ebwrk/core"
 )
 
-// readBatch is how many messages the loop takes from one socket before it turns to
-// the other, so that neither socket starves the other.
+// readBatch is how many messages the client's and the worker's loops take in a row
+// before they look at their other work.
 const readBatch = 64
 
-// loop is the driver loop of the package doc: wait for input on the sockets until the
-// next deadline, feed what arrived to the core, advance it, carry out its outputs. It
-// returns when ctx ends or a socket fails.
+// maxBrokerWait caps the broker's blocking receive. Kicks end it at once; the cap
+// only bounds the harm of a kick that could not be sent.
+const maxBrokerWait = time.Second
+
+// loop is the driver loop of the package doc: receive the next message (a blocking
+// receive, whose timeout is the time to the core's next deadline), feed it to the
+// core, advance the core when its deadline has come, carry out its outputs. Queries
+// and the end of ctx wake it through the kicker. It returns when ctx ends or the
+// socket fails.
 func (b *Broker) loop(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, b.waiter.kick)
+	stop := context.AfterFunc(ctx, b.kicker.kick)
 	defer stop()
+	timeout := time.Duration(-2) // the RCVTIMEO set last; -2 is none
 	for ctx.Err() == nil {
-		if err := b.waiter.wait(b.core.NextDeadline(), b.drain); err != nil {
-			return err
+		if t := pollTimeout(b.core.NextDeadline(), time.Now(), maxBrokerWait); t != timeout {
+			if err := b.sock.SetRcvtimeo(t); err != nil {
+				return fmt.Errorf("zmq: broker set RCVTIMEO: %w", err)
+			}
+			timeout = t
 		}
+		id, frames, err := b.scratch.recvRouted(b.sock, true)
 		now := time.Now()
+		switch {
+		case err == nil:
+			if !b.kicker.is(id) {
+				b.core.Receive(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(id)}, frames)
+				b.flush(now)
+			}
+		case !isAgain(err) && !isInterrupted(err):
+			return fmt.Errorf("zmq: broker receive: %w", err)
+		}
 		if !now.Before(b.core.NextDeadline()) {
 			b.core.Advance(now)
 			b.flush(now)
@@ -35,47 +53,6 @@ func (b *Broker) loop(ctx context.Context) error {
 			b.runQueriesLocked()
 			b.mu.Unlock()
 		}
-	}
-	return nil
-}
-
-// drain receives on every socket until each answered EAGAIN with no send on it since
-// (see sockWaiter): a send may consume the signal of input that then waits unseen.
-func (b *Broker) drain() error {
-	b.dirty = [2]bool{true, b.back != nil}
-	for b.dirty[core.Frontend] || b.dirty[core.Backend] {
-		if b.dirty[core.Frontend] {
-			if err := b.readAll(b.front, core.Frontend); err != nil {
-				return err
-			}
-		}
-		if b.dirty[core.Backend] {
-			if err := b.readAll(b.back, core.Backend); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// readAll feeds the core up to readBatch messages waiting on s, carrying out the
-// outputs of each before the next. The socket is clean once it answers EAGAIN.
-func (b *Broker) readAll(s *zmq4.Socket, from core.Socket) error {
-	for range readBatch {
-		id, frames, err := b.scratch.recvRouted(s, false)
-		if err != nil {
-			if isAgain(err) {
-				b.dirty[from] = false
-				return nil
-			}
-			if isInterrupted(err) {
-				return nil
-			}
-			return fmt.Errorf("zmq: broker receive: %w", err)
-		}
-		now := time.Now()
-		b.core.Receive(now, core.Peer{Socket: from, ID: b.ids.get(id)}, frames)
-		b.flush(now)
 	}
 	return nil
 }
@@ -93,12 +70,7 @@ func (b *Broker) flush(now time.Time) {
 			o := &outs[i]
 			switch o.Kind {
 			case core.SendOutput:
-				s, on := b.front, core.Frontend
-				if o.To.Socket == core.Backend && b.back != nil {
-					s, on = b.back, core.Backend
-				}
-				b.dirty[on] = true
-				if err := sendRouted(s, idBytes(o.To.ID), o.Frames); err != nil {
+				if err := sendRouted(b.sock, idBytes(o.To.ID), o.Frames); err != nil {
 					b.undeliv.Add(1)
 					b.log.undeliverable(now, o, err)
 					b.core.Unreachable(now, o.To)

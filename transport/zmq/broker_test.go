@@ -17,8 +17,8 @@ func TestEchoRoundTrip(t *testing.T) {
 		name    string
 		backend string
 	}{
-		{"two sockets", ""},
-		{"one socket", NoBackend},
+		{"two endpoints", ""},
+		{"one endpoint", NoBackend},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := startBroker(t, BrokerOptions{Backend: tc.backend})

@@ -5,46 +5,58 @@
 //
 // # Driver loop
 //
-// Broker, Client and Worker each run one loop on one goroutine, which owns the
-// sockets of its state machine (ZeroMQ sockets are not thread-safe):
+// Broker, Client and Worker each drive their state machine in one loop:
 //
 //  1. Wait for a message or for the machine's NextDeadline, whichever comes first,
 //     never for a fixed tick, so no message waits for a timeout.
-//  2. Take every message waiting (up to 64 per socket in a row, so that neither
-//     socket starves the other), each with Receive(time.Now(), ...), then Advance
-//     when the deadline has come.
+//  2. Feed each message to Receive(time.Now(), ...), then Advance when the deadline
+//     has come.
 //  3. After each call, Drain the outputs and carry them out in order: SendOutput
 //     without blocking (DONTWAIT), ConnectOutput by closing the socket and opening a
 //     new DEALER (a new identity), DeliverOutput and FailOutput to the application,
 //     EventOutput to the log and the OnEvent hook.
 //
-// How a loop waits is chosen for the fewest system calls per message, which dominate
-// its cost. The Broker and the Client wait in Go's netpoller (on Linux): each
-// socket's ZMQ_FD goes into an epoll set the netpoller watches, and another goroutine
-// wakes the loop (the end of a context, a new request, a query) by moving its
-// deadline. Since ZMQ_FD only signals changes, the loop receives on every socket until
-// EAGAIN before it sleeps. Elsewhere (or with the build tag ebwrk_zmqpoll) they wait
-// in zmq poll, with an inproc PAIR in the poll set to be woken. An idle Worker waits
-// in a blocking receive whose timeout is its next deadline, capped at 50 ms so that
-// it sees the end of its context; a busy one waits on Go channels.
+// ZeroMQ sockets are not thread-safe: one goroutine at a time uses a socket. Where
+// two goroutines share one (the Worker's loop and its keeper), a mutex passes it
+// between them, which is the full memory barrier ZeroMQ asks for when a socket
+// changes threads.
+//
+// How a loop waits is chosen for the fewest system calls and thread wake-ups per
+// message, which dominate its cost (measured by BenchmarkRoundTrip). The Broker and
+// an idle Worker wait in a blocking receive whose timeout is the time to their next
+// deadline, which costs what a plain ZeroMQ peer pays and nothing more. The Client,
+// which many goroutines wake with new requests, waits in Go's netpoller (on Linux):
+// its socket's ZMQ_FD goes into an epoll set the netpoller watches, and a new request
+// moves its deadline. Since ZMQ_FD only signals changes, it receives until EAGAIN
+// before it sleeps. Elsewhere (or with the build tag ebwrk_zmqpoll) it waits in zmq
+// poll, with an inproc PAIR in the poll set to be woken.
 //
 // # Broker
 //
-// NewBroker binds two ROUTER sockets (frontend tcp://*:5555 → core.Frontend peers,
-// backend tcp://*:5556 → core.Backend peers, as ebwrkapi) or one (NoBackend); either
-// accepts both sub-protocols, since the header frame tells them apart. The sockets
-// use ROUTER_MANDATORY: a message ZeroMQ cannot route — its peer is gone
-// (EHOSTUNREACH) or at its high-water mark (EAGAIN) — is never dropped unseen: it is
-// counted (BrokerStats.Undeliverable), reported (an Event with Undeliverable set, a
-// Warn log record) and passed to core.Broker.Unreachable, which removes a worker as
-// dead and requeues its request. They also use ROUTER_HANDOVER, so that a client
-// reconnecting with a fixed identity (a Lazy Pirate REQ client) takes it over at
-// once. Run serves until its context ends, then calls
-// core.Broker.Shutdown (ebwrk clients get failure replies, workers DISCONNECT) and
-// terminates its own ZeroMQ context, which waits at most BrokerOptions.Linger for
-// those last messages to leave. Each Broker has its own ZeroMQ context, as the broker
-// of a process of its own would: in-process clients and workers reach it over TCP or
-// IPC, not inproc.
+// NewBroker opens one ROUTER socket and binds it to both endpoints (frontend
+// tcp://*:5555 and backend tcp://*:5556, as ebwrkapi), or to the frontend alone
+// (NoBackend). Either endpoint accepts both sub-protocols, since the header frame
+// tells them apart, so one socket serves both: peers cannot tell it from two
+// sockets, and the loop blocks in one receive. (Two sockets would need a poll
+// before every receive; BenchmarkRoundTrip measured one socket 0.46× the raw round
+// trip and two 0.41×.) All peers are therefore core.Frontend peers, and their
+// identities share one namespace: two peers that set the same identity on the two
+// endpoints are one peer to the broker, as they would be on one endpoint. Other
+// goroutines wake the loop (a query, the end of Run's context) through a kicker: an
+// inproc DEALER, with a random identity no remote peer can guess, connected to the
+// same ROUTER.
+//
+// The socket uses ROUTER_MANDATORY: a message ZeroMQ cannot route — its peer is
+// gone (EHOSTUNREACH) or at its high-water mark (EAGAIN) — is never dropped unseen:
+// it is counted (BrokerStats.Undeliverable), reported (an Event with Undeliverable
+// set, a Warn log record) and passed to core.Broker.Unreachable, which removes a
+// worker as dead and requeues its request. It also uses ROUTER_HANDOVER, so that a
+// client reconnecting with a fixed identity (a Lazy Pirate REQ client) takes it over
+// at once. Run serves until its context ends, then calls core.Broker.Shutdown (ebwrk
+// clients get failure replies, workers DISCONNECT) and terminates its own ZeroMQ
+// context, which waits at most BrokerOptions.Linger for those last messages to
+// leave. Each Broker has its own ZeroMQ context, as the broker of a process of its
+// own would: in-process clients and workers reach it over TCP or IPC, not inproc.
 //
 // # Client
 //
@@ -61,13 +73,16 @@
 // # Worker
 //
 // A Worker connects a DEALER, sends READY through core.Worker and runs the handler
-// of each request on a goroutine of its own. Meanwhile its loop waits on Go channels
-// for the handler's reply or the next deadline, reading the socket at each deadline,
-// so heartbeats go on while the handler runs (the ebwrk extension), and a broker that
-// goes silent or sends DISCONNECT makes it reconnect on a new socket. Stopping sends
+// of each request on its loop's goroutine: no goroutine hand-off per request. While
+// the handler runs, the loop lets go of the socket and a keeper goroutine takes it
+// every half heartbeat interval (or at the core's deadline when that is sooner): it
+// reads what arrived and advances the core, so heartbeats go on while the handler
+// runs (the ebwrk extension), and a broker that goes silent or sends DISCONNECT
+// makes it reconnect on a new socket and end the handler's context. Stopping sends
 // DISCONNECT, so the broker requeues a request still being handled; the handler's
-// context ends. A handler that never returns keeps its worker alive: it is the
-// process that dies, or goes silent, that the broker expires.
+// context ends, and Serve returns once the handler has returned. A handler that
+// never returns keeps its worker alive: it is the process that dies, or goes silent,
+// that the broker expires.
 //
 // # Errors
 //

@@ -21,8 +21,8 @@ var ErrWorkerServing = errors.New("zmq: worker already serving")
 var ErrWorkerStopped = errors.New("zmq: worker stopped")
 
 // Handler answers one request: it gets the request's body frames and returns the
-// reply's. It runs on a goroutine of its own while the worker goes on heartbeating,
-// so a long handler does not make the worker look dead. Its ctx ends when the worker
+// reply's. It runs on Serve's goroutine while the worker's keeper goes on
+// heartbeating, so a long handler does not make the worker look dead. Its ctx ends when the worker
 // stops or loses the request (the broker was lost or sent DISCONNECT, and requeues
 // it); the reply of a lost request is dropped. An empty reply is sent as one empty
 // frame, since an RFC 7 REPLY carries at least one body frame.
@@ -91,7 +91,8 @@ func NewWorker(endpoint, service string, opts WorkerOptions) *Worker {
 // Serve registers with the broker and answers requests with h until ctx ends, then
 // sends DISCONNECT (the broker requeues a request still being handled) and returns
 // nil; it returns early only on a socket error. The handler of a request still
-// running then sees its ctx end and its reply is dropped.
+// running then sees its ctx end, Serve returns once it has returned, and its reply
+// is dropped.
 func (w *Worker) Serve(ctx context.Context, h Handler) error {
 	if !w.serving.CompareAndSwap(false, true) {
 		return ErrWorkerServing

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	zmq4 "github.com/pebbe/zmq4"
@@ -16,23 +17,31 @@ import (
 // body frame.
 var emptyBody = [][]byte{{}}
 
-// workerLoop is the state of the goroutine that owns a Worker's socket.
+// workerLoop is the state of a Worker's loop. Two goroutines share it: the loop,
+// which runs the handler itself (no goroutine hand-off per request), and the keeper,
+// which heartbeats while a handler runs. mu passes the socket and the core between
+// them, one at a time: the loop holds it except while its handler runs.
 type workerLoop struct {
-	w       *Worker
-	ctx     context.Context
-	handler Handler
-	core    *core.Worker
-	zctx    *zmq4.Context
-	dealer  *zmq4.Socket
-	scratch recvScratch
-	timer   *time.Timer
-	job     *job // the handler running for the request held; nil when idle
+	w         *Worker
+	ctx       context.Context
+	handler   Handler
+	keepEvery time.Duration // how often the keeper looks in
+
+	mu       sync.Mutex // guards every field below
+	core     *core.Worker
+	zctx     *zmq4.Context
+	dealer   *zmq4.Socket
+	scratch  recvScratch
+	job      *job  // the request held, not yet answered; nil when idle
+	handling bool  // the loop is in the handler and has let go of mu
+	keepErr  error // the socket error that stopped the keeper
 }
 
-// job is one handler call.
+// job is one request for the handler.
 type job struct {
+	ctx    context.Context
 	cancel context.CancelFunc
-	result chan [][]byte // buffered: an abandoned handler still ends
+	body   [][]byte
 }
 
 // serve is Serve once the worker is marked serving.
@@ -41,10 +50,19 @@ func (w *Worker) serve(ctx context.Context, h Handler) error {
 	if err != nil {
 		return fmt.Errorf("zmq: new context: %w", err)
 	}
-	l := &workerLoop{w: w, ctx: ctx, handler: h, core: core.NewWorker(w.cfg), zctx: zctx}
-	l.timer = time.NewTimer(time.Hour)
-	l.timer.Stop()
+	every := w.cfg.HeartbeatInterval
+	if every <= 0 {
+		every = core.DefaultHeartbeatInterval
+	}
+	l := &workerLoop{w: w, ctx: ctx, handler: h, keepEvery: every / 2, core: core.NewWorker(w.cfg), zctx: zctx}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	quit, kept := make(chan struct{}), make(chan struct{})
+	go l.keep(quit, kept)
 	err = l.run()
+	// The keeper cannot hold mu now; it ends at its next look.
+	close(quit)
+	<-kept
 	now := time.Now()
 	l.core.Stop(now)
 	if l.dealer != nil {
@@ -53,10 +71,9 @@ func (w *Worker) serve(ctx context.Context, h Handler) error {
 	return errors.Join(err, l.close())
 }
 
-// run is the driver loop: while a handler runs, wait on Go channels for its reply or
-// the next deadline (and read the socket then); while idle, wait in a blocking
-// receive for a request until the next deadline (fewer system calls per request than
-// a poll), looking at ctx at least every maxIdleWait.
+// run is the driver loop: while idle, wait in a blocking receive for a request until
+// the next deadline (fewer system calls per request than a poll), looking at ctx at
+// least every maxIdleWait; with a request, run the handler and send its reply.
 func (l *workerLoop) run() error {
 	now := time.Now()
 	l.core.Start(now)
@@ -66,7 +83,7 @@ func (l *workerLoop) run() error {
 	for l.ctx.Err() == nil {
 		var err error
 		if l.job != nil {
-			err = l.waitBusy()
+			err = l.handle()
 		} else {
 			err = l.waitIdle()
 		}
@@ -96,29 +113,63 @@ func (l *workerLoop) waitIdle() error {
 	return l.advance(now)
 }
 
-// waitBusy waits for the handler's reply, the next deadline or the end of ctx. At a
-// deadline it reads what arrived (the broker's heartbeats, a DISCONNECT) before
-// advancing, so the broker's liveness is judged on everything received.
-func (l *workerLoop) waitBusy() error {
-	l.timer.Reset(time.Until(l.core.NextDeadline()))
-	defer l.timer.Stop()
-	select {
-	case body := <-l.job.result:
-		l.endJob()
-		if len(body) == 0 {
-			body = emptyBody
-		}
-		now := time.Now()
-		l.core.Reply(now, body)
-		return l.flush(now)
-	case <-l.timer.C:
-		now := time.Now()
-		if err := l.readAll(now); err != nil {
-			return err
-		}
-		return l.advance(now)
-	case <-l.ctx.Done():
+// handle runs the handler of the request held without holding mu, so that the
+// keeper heartbeats meanwhile, then sends its reply, unless the request was lost
+// (DISCONNECT, the broker lost) or the worker is stopping: its reply is dropped.
+func (l *workerLoop) handle() error {
+	j := l.job
+	l.handling = true
+	l.mu.Unlock()
+	body := l.handler(j.ctx, j.body)
+	l.mu.Lock()
+	l.handling = false
+	if l.keepErr != nil {
+		return l.keepErr
+	}
+	if l.job != j || l.ctx.Err() != nil {
 		return nil
+	}
+	l.endJob()
+	if len(body) == 0 {
+		body = emptyBody
+	}
+	now := time.Now()
+	l.core.Reply(now, body)
+	return l.flush(now)
+}
+
+// keep is the keeper: every keepEvery, or at the core's deadline when that is
+// sooner, it takes mu if the loop is in a handler, and then reads the socket and
+// advances the core as the loop would (heartbeats, the broker's liveness,
+// reconnecting). A socket error ends the handler's context and waits for the loop.
+func (l *workerLoop) keep(quit <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTimer(l.keepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+		next := l.keepEvery
+		if l.mu.TryLock() {
+			if l.handling && l.keepErr == nil {
+				now := time.Now()
+				err := l.readAll(now)
+				if err == nil {
+					err = l.advance(now)
+				}
+				if err != nil {
+					l.keepErr = err
+					l.endJob()
+				} else if d := l.core.NextDeadline(); !d.IsZero() {
+					next = min(next, max(d.Sub(now), time.Millisecond))
+				}
+			}
+			l.mu.Unlock()
+		}
+		t.Reset(next)
 	}
 }
 
@@ -184,17 +235,15 @@ func (l *workerLoop) flush(now time.Time) error {
 	}
 }
 
-// startJob runs the handler for a request on its own goroutine.
+// startJob holds a request for the handler, which the loop runs next.
 func (l *workerLoop) startJob(body [][]byte) {
 	l.endJob()
 	ctx, cancel := context.WithCancel(l.ctx)
-	j := &job{cancel: cancel, result: make(chan [][]byte, 1)}
-	l.job = j
-	go func() { j.result <- l.handler(ctx, body) }()
+	l.job = &job{ctx: ctx, cancel: cancel, body: body}
 }
 
-// endJob lets go of the running handler, if any: it has answered, or its request is
-// lost and its ctx ends.
+// endJob lets go of the request held, if any: it has been answered, or it is lost
+// and the ctx of its handler ends.
 func (l *workerLoop) endJob() {
 	if l.job != nil {
 		l.job.cancel()

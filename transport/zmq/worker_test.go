@@ -129,6 +129,33 @@ func TestWorkerReconnects(t *testing.T) {
 	}
 }
 
+// TestWorkerDisconnectWhileBusy: a DISCONNECT that arrives while the handler runs is
+// read at once by the worker's keeper: the handler's context ends and the worker
+// registers again on a new connection without waiting for the handler to answer.
+func TestWorkerDisconnectWhileBusy(t *testing.T) {
+	broker, ep := rawBroker(t)
+	started, lost := make(chan struct{}), make(chan struct{})
+	startWorker(t, ep, "echo", func(ctx context.Context, request [][]byte) [][]byte {
+		close(started)
+		<-ctx.Done()
+		close(lost)
+		return request
+	})
+	first := recvRaw(t, broker, isReady)
+	sendRaw(t, broker, first[0], "", "MDPW01", "\x02", "client", "", "body")
+	<-started
+	sendRaw(t, broker, first[0], "", "MDPW01", "\x05")
+	second := recvRaw(t, broker, isReady)
+	if second[0] == first[0] {
+		t.Errorf("READY again from identity %q; want a new connection", first[0])
+	}
+	select {
+	case <-lost:
+	case <-time.After(waitLimit):
+		t.Fatal("the handler's context did not end after DISCONNECT")
+	}
+}
+
 // TestWorkerStopRequeues: a worker stopped while its handler runs sends DISCONNECT,
 // and the broker gives the request to another worker.
 func TestWorkerStopRequeues(t *testing.T) {

@@ -1,0 +1,92 @@
+package zmq
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	zmq4 "github.com/pebbe/zmq4"
+)
+
+// kickerSeq numbers the inproc endpoints of kickers, which must be unique per context.
+var kickerSeq atomic.Uint64
+
+// kicker lets any goroutine wake the broker's loop out of its blocking receive: it
+// owns a DEALER connected over inproc to the broker's own ROUTER, under a random
+// routing identity that no remote peer can guess, and turns each kick into one
+// message from that identity. Kicks coalesce: at most one waits on the channel.
+type kicker struct {
+	id   string // the DEALER's routing identity, as the ROUTER sees it
+	ch   chan struct{}
+	quit chan struct{}
+	done chan struct{}
+	err  error // the DEALER's send or close error; read after done
+}
+
+// newKicker binds router to a new inproc endpoint, connects the kicker's DEALER to
+// it and starts the kicker's goroutine.
+func newKicker(zctx *zmq4.Context, router *zmq4.Socket) (*kicker, error) {
+	ep := fmt.Sprintf("inproc://ebwrk-kick-%d", kickerSeq.Add(1))
+	if err := router.Bind(ep); err != nil {
+		return nil, fmt.Errorf("zmq: bind %s: %w", ep, err)
+	}
+	// A routing identity must not start with a zero byte (ZeroMQ keeps those for the
+	// ones it generates).
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		return nil, fmt.Errorf("zmq: kicker identity: %w", err)
+	}
+	id[0] |= 0x80
+	// No high-water mark: a kick that meets a full pipe would be lost.
+	s, err := newSocket(zctx, zmq4.DEALER, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SetIdentity(string(id)); err != nil {
+		return nil, errors.Join(fmt.Errorf("zmq: set kicker identity: %w", err), s.Close())
+	}
+	if err := s.Connect(ep); err != nil {
+		return nil, errors.Join(fmt.Errorf("zmq: connect %s: %w", ep, err), s.Close())
+	}
+	k := &kicker{id: string(id), ch: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go k.run(s)
+	return k, nil
+}
+
+// run owns the DEALER: one message per kick until quit.
+func (k *kicker) run(s *zmq4.Socket) {
+	defer close(k.done)
+	for {
+		select {
+		case <-k.ch:
+			if _, err := s.SendBytes([]byte{1}, zmq4.DONTWAIT); err != nil && k.err == nil {
+				k.err = fmt.Errorf("zmq: kick: %w", err)
+			}
+		case <-k.quit:
+			if err := s.Close(); err != nil {
+				k.err = errors.Join(k.err, fmt.Errorf("zmq: close kicker: %w", err))
+			}
+			return
+		}
+	}
+}
+
+// kick makes the loop's current or next receive return. It never blocks and is safe
+// for concurrent use.
+func (k *kicker) kick() {
+	select {
+	case k.ch <- struct{}{}:
+	default:
+	}
+}
+
+// is reports whether a message from the routing identity id is a kick.
+func (k *kicker) is(id []byte) bool { return string(id) == k.id }
+
+// close stops the kicker's goroutine and closes its DEALER.
+func (k *kicker) close() error {
+	close(k.quit)
+	<-k.done
+	return k.err
+}
