@@ -79,6 +79,7 @@ type Broker struct {
 	core    *core.Broker
 	log     *eventLog
 	scratch recvScratch
+	out     sendScratch
 	ids     identities
 	undeliv atomic.Uint64
 	pending atomic.Int32 // queries waiting, so the loop locks mu only when needed

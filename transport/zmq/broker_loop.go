@@ -70,7 +70,7 @@ func (b *Broker) flush(now time.Time) {
 			o := &outs[i]
 			switch o.Kind {
 			case core.SendOutput:
-				if err := sendRouted(b.sock, idBytes(o.To.ID), o.Frames); err != nil {
+				if err := b.out.sendRouted(b.sock, idBytes(o.To.ID), o.Frames); err != nil {
 					b.undeliv.Add(1)
 					b.log.undeliverable(now, o, err)
 					b.core.Unreachable(now, o.To)

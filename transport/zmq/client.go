@@ -42,21 +42,25 @@ type ClientStats struct {
 
 // Client sends requests to services through a broker, on one DEALER connection. It is
 // safe for concurrent use by many goroutines: their requests are pipelined on the
-// connection and told apart by their sequence numbers (core.Client). One goroutine
-// owns the socket; Request hands it the work and waits for the outcome.
+// connection and told apart by their sequence numbers (core.Client). The loop that
+// owns the socket runs on the goroutine of one of the callers, the leader, so a lone
+// caller sends, waits and receives itself, with no hand-off to another goroutine;
+// the others hand their requests to it and wait for their outcome, and one of them
+// takes the loop over when the leader's own request ends (see the package doc).
 type Client struct {
 	endpoint string
 	cfg      core.ClientConfig
 	hwm      int
 	zctx     *zmq4.Context
-	dealer   *zmq4.Socket // owned by the loop
-	waiter   *sockWaiter  // the loop waits in it; Request kicks it
+	waiter   *sockWaiter // the leader waits in it; new requests kick it
+	loop     *clientLoop // the loop's state, used by the leader alone
 
 	mu      sync.Mutex
-	pending []*call // handed to the loop, not yet taken
-	closed  bool
+	pending []*call // handed in, not yet taken by the leader
+	leading bool    // a goroutine leads the loop (or has ended it)
+	closed  bool    // no more requests: Close was called or the loop failed
 
-	done   chan struct{}    // closed when the loop has ended
+	done   chan struct{}    // closed when the loop has ended for good
 	err    error            // why the loop ended; read after done
 	final  core.ClientStats // the counters when the loop ended; read after done
 	unsent atomic.Uint64
@@ -67,7 +71,14 @@ type call struct {
 	service string
 	body    [][]byte
 	query   func(*core.Client)
-	result  chan result // buffered: the loop never waits for the caller
+	result  chan result   // buffered: the loop never waits for the caller
+	lead    chan struct{} // buffered: the caller is to lead the loop
+	waiting bool          // guarded by Client.mu: the caller still waits for the outcome
+	ended   bool          // the loop's: the outcome was sent
+}
+
+func newCall(service string, body [][]byte, query func(*core.Client)) *call {
+	return &call{service: service, body: body, query: query, result: make(chan result, 1), lead: make(chan struct{}, 1)}
 }
 
 type result struct {
@@ -93,13 +104,14 @@ func NewClient(endpoint string, opts ClientOptions) (*Client, error) {
 		zctx:     zctx,
 		done:     make(chan struct{}),
 	}
-	if c.dealer, err = c.connect(); err != nil {
+	dealer, err := c.connect()
+	if err != nil {
 		return nil, errors.Join(err, zctx.Term())
 	}
-	if c.waiter, err = newSockWaiter(zctx, c.dealer); err != nil {
-		return nil, errors.Join(err, c.dealer.Close(), zctx.Term())
+	if c.waiter, err = newSockWaiter(zctx, dealer); err != nil {
+		return nil, errors.Join(err, dealer.Close(), zctx.Term())
 	}
-	go c.loop()
+	c.loop = newClientLoop(c, dealer)
 	return c, nil
 }
 
@@ -124,40 +136,129 @@ func (c *Client) Request(ctx context.Context, service string, body ...[]byte) ([
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("zmq: request to %s: %w", service, err)
 	}
-	k := &call{service: service, body: copyFrames(body), result: make(chan result, 1)}
-	if !c.submit(k) {
-		return nil, ErrClosed
-	}
-	select {
-	case r := <-k.result:
-		return r.body, r.err
-	case <-ctx.Done():
+	r, err := c.do(ctx, newCall(service, copyFrames(body), nil))
+	if err != nil {
 		// The request goes on in the core until it ends (core.Client cannot cancel
 		// it); its outcome is then dropped.
-		return nil, fmt.Errorf("zmq: request to %s: %w", service, ctx.Err())
+		return nil, fmt.Errorf("zmq: request to %s: %w", service, err)
 	}
+	return r.body, r.err
 }
 
-// submit hands k to the loop and wakes it; false when the client is closed.
-func (c *Client) submit(k *call) bool {
+// do hands k to the loop and waits for its outcome, leading the loop while no other
+// goroutine does, or when the leader hands it over. It returns ErrClosed when the
+// client is closed, or ctx's error when ctx ends first.
+func (c *Client) do(ctx context.Context, k *call) (result, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return false
+		return result{}, ErrClosed
 	}
+	k.waiting = true
 	c.pending = append(c.pending, k)
+	lead := !c.leading
+	c.leading = true
 	c.mu.Unlock()
-	c.waiter.kick()
-	return true
+	if !lead {
+		c.waiter.kick()
+	}
+	for {
+		if lead {
+			c.lead(ctx, k)
+			lead = false
+		}
+		select {
+		case r := <-k.result:
+			return r, nil
+		case <-k.lead:
+			lead = true
+		case <-ctx.Done():
+			c.mu.Lock()
+			k.waiting = false
+			select {
+			case <-k.lead:
+				// Handed the loop just now: hand it on.
+				lead = true
+			default:
+			}
+			c.mu.Unlock()
+			if lead {
+				c.lead(ctx, k)
+			}
+			return result{}, ctx.Err()
+		}
+	}
+}
+
+// lead runs the loop on the caller's goroutine until the outcome of me is sent or
+// ctx ends, then hands the loop to another caller still waiting, if any.
+func (c *Client) lead(ctx context.Context, me *call) {
+	stop := context.AfterFunc(ctx, c.waiter.kick)
+	defer stop()
+	if err := c.loop.run(ctx, me); err != nil || c.loop.closed {
+		c.end(err)
+		return
+	}
+	c.mu.Lock()
+	if ctx.Err() != nil {
+		me.waiting = false
+	}
+	closed := c.closed
+	if !closed {
+		if heir := c.heir(); heir != nil {
+			heir.lead <- struct{}{}
+		} else {
+			c.leading = false
+		}
+	}
+	c.mu.Unlock()
+	if closed {
+		// Close came after the loop last looked: end the loop here, Close waits.
+		c.end(nil)
+	}
+}
+
+// heir returns a call whose caller still waits, to lead the loop next: one handed
+// in, else one outstanding. c.mu is held, by the leader.
+func (c *Client) heir() *call {
+	for _, k := range c.pending {
+		if k.waiting {
+			return k
+		}
+	}
+	for _, k := range c.loop.calls {
+		if k.waiting {
+			return k
+		}
+	}
+	return nil
+}
+
+// end ends the loop for good: what is outstanding fails with ErrClosed, the socket
+// closes, and err (the socket error that ended the loop, if any) is kept for Close.
+func (c *Client) end(err error) {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.err = errors.Join(err, c.loop.close())
+	close(c.done)
 }
 
 // Close ends the client: requests still outstanding fail with ErrClosed and the
 // connection closes at once. Close waits for the loop to end and returns its error.
 func (c *Client) Close() error {
 	c.mu.Lock()
+	first := !c.closed
 	c.closed = true
+	lead := !c.leading
+	c.leading = true
 	c.mu.Unlock()
-	c.waiter.kick()
+	switch {
+	case first && lead:
+		c.end(nil)
+	case first:
+		c.waiter.kick()
+	}
 	<-c.done
 	return c.err
 }
@@ -165,10 +266,8 @@ func (c *Client) Close() error {
 // Stats returns the client's counters.
 func (c *Client) Stats() ClientStats {
 	var st ClientStats
-	k := &call{query: func(cc *core.Client) { st.ClientStats = cc.Stats() }, result: make(chan result, 1)}
-	if c.submit(k) {
-		<-k.result
-	} else {
+	k := newCall("", nil, func(cc *core.Client) { st.ClientStats = cc.Stats() })
+	if _, err := c.do(context.Background(), k); err != nil {
 		<-c.done
 		st.ClientStats = c.final
 	}

@@ -1,39 +1,45 @@
 package zmq
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	zmq4 "github.com/pebbe/zmq4"
+
 	"github.com/ebwrk/ebwrk/core"
 )
 
-// clientLoop is the state of the goroutine that owns a Client's socket.
+// clientLoop is the state of a Client's loop, used by the leader alone; it passes
+// from leader to leader under Client.mu and the lead channel.
 type clientLoop struct {
 	c       *Client
 	core    *core.Client
+	dealer  *zmq4.Socket
 	calls   map[uint64]*call // outstanding requests by sequence number
-	taken   []*call          // the batch taken from c.pending, reused
+	taken   []*call          // the batch taken from Client.pending, reused
 	scratch recvScratch
-	dirty   bool // a send since the last EAGAIN (see sockWaiter)
+	out     sendScratch
+	clean   bool // the connection answered EAGAIN with no send since (see sockWaiter)
+	closed  bool // take found the client closed
 }
 
-// loop drives core.Client: take new requests, wait for replies, a kick or the next
-// deadline, carry out the outputs.
-func (c *Client) loop() {
-	l := &clientLoop{c: c, core: core.NewClient(c.cfg), calls: make(map[uint64]*call)}
-	err := l.run()
-	c.err = errors.Join(err, l.close())
-	close(c.done)
+func newClientLoop(c *Client, dealer *zmq4.Socket) *clientLoop {
+	return &clientLoop{c: c, core: core.NewClient(c.cfg), dealer: dealer, calls: make(map[uint64]*call)}
 }
 
-func (l *clientLoop) run() error {
+// run drives core.Client on the leader's goroutine: take the requests handed in,
+// advance the core at its deadline, receive until EAGAIN, wait for input, a kick or
+// the next deadline; until the outcome of me is sent, ctx ends or the client is
+// closed (closed is then set).
+func (l *clientLoop) run(ctx context.Context, me *call) error {
 	for {
-		if closed, err := l.take(time.Now()); closed || err != nil {
+		if err := l.take(time.Now()); err != nil || l.closed {
 			return err
 		}
-		if err := l.c.waiter.wait(l.core.NextDeadline(), l.drain); err != nil {
-			return err
+		if me.ended || ctx.Err() != nil {
+			return nil
 		}
 		if d := l.core.NextDeadline(); !d.IsZero() {
 			if now := time.Now(); !now.Before(d) {
@@ -43,58 +49,61 @@ func (l *clientLoop) run() error {
 				}
 			}
 		}
-	}
-}
-
-// drain receives until the connection answers EAGAIN with no send since.
-func (l *clientLoop) drain() error {
-	l.dirty = true
-	for l.dirty {
-		if err := l.readAll(); err != nil {
+		if err := l.drain(me); err != nil || me.ended {
 			return err
 		}
+		if !l.clean {
+			continue // a batch ended before EAGAIN: look at new requests first
+		}
+		if err := l.c.waiter.wait(l.core.NextDeadline()); err != nil {
+			return err
+		}
+		l.clean = false
 	}
-	return nil
 }
 
-// take gives the waiting requests to the core and runs the waiting queries; it
-// reports whether the client is closed.
-func (l *clientLoop) take(now time.Time) (bool, error) {
+// take gives the requests handed in to the core and answers the queries; when the
+// client is closed, it fails the requests with ErrClosed and sets closed.
+func (l *clientLoop) take(now time.Time) error {
 	c := l.c
 	c.mu.Lock()
 	l.taken, c.pending = c.pending, l.taken[:0]
-	closed := c.closed
+	l.closed = c.closed
 	c.mu.Unlock()
 	for i, k := range l.taken {
 		l.taken[i] = nil
-		if k.query != nil {
+		switch {
+		case k.query != nil:
 			k.query(l.core)
-			k.result <- result{}
-			continue
+			l.finish(k, result{})
+		case l.closed:
+			l.finish(k, result{err: ErrClosed})
+		default:
+			l.calls[l.core.Request(now, k.service, k.body)] = k
 		}
-		if closed {
-			k.result <- result{err: ErrClosed}
-			continue
-		}
-		l.calls[l.core.Request(now, k.service, k.body)] = k
 	}
-	if closed {
-		return true, nil
+	if l.closed {
+		return nil
 	}
-	return false, l.flush(now)
+	return l.flush(now)
 }
 
-// readAll gives the core up to readBatch messages waiting on the connection.
-func (l *clientLoop) readAll() error {
+// drain gives the core up to readBatch messages waiting on the connection, and stops
+// early when the outcome of me is sent. The connection is clean once it answers
+// EAGAIN.
+func (l *clientLoop) drain(me *call) error {
 	for range readBatch {
-		frames, err := l.scratch.recv(l.c.dealer, false)
+		if l.clean || me.ended {
+			return nil
+		}
+		frames, err := l.scratch.recv(l.dealer, false)
 		if err != nil {
 			if isAgain(err) {
-				l.dirty = false
+				l.clean = true
 				return nil
 			}
 			if isInterrupted(err) {
-				return nil
+				continue
 			}
 			return fmt.Errorf("zmq: client receive: %w", err)
 		}
@@ -118,8 +127,8 @@ func (l *clientLoop) flush(now time.Time) error {
 			o := &outs[i]
 			switch o.Kind {
 			case core.SendOutput:
-				l.dirty = true
-				if err := send(l.c.dealer, o.Frames); err != nil {
+				l.clean = false
+				if err := l.out.send(l.dealer, o.Frames); err != nil {
 					if !isAgain(err) {
 						return fmt.Errorf("zmq: client send: %w", err)
 					}
@@ -131,53 +140,57 @@ func (l *clientLoop) flush(now time.Time) error {
 				}
 			case core.DeliverOutput:
 				// Body aliases frames received into new memory, now the caller's.
-				l.finish(o.Seq, result{body: o.Body})
+				l.end(o.Seq, result{body: o.Body})
 			case core.FailOutput:
-				l.finish(o.Seq, result{err: &RequestError{Service: o.Service, Seq: o.Seq, Reason: o.Reason, Attempts: o.Attempts}})
+				l.end(o.Seq, result{err: &RequestError{Service: o.Service, Seq: o.Seq, Reason: o.Reason, Attempts: o.Attempts}})
 			}
 		}
 	}
 }
 
-func (l *clientLoop) finish(seq uint64, r result) {
+// end sends the outcome of the request seq to its caller.
+func (l *clientLoop) end(seq uint64, r result) {
 	if k := l.calls[seq]; k != nil {
 		delete(l.calls, seq)
-		k.result <- r
+		l.finish(k, r)
 	}
+}
+
+// finish sends the outcome of k to its caller.
+func (l *clientLoop) finish(k *call, r result) {
+	k.ended = true
+	k.result <- r
 }
 
 // reconnect replaces the connection with a new socket (core's ConnectOutput).
 func (l *clientLoop) reconnect() error {
-	c := l.c
-	if err := c.dealer.Close(); err != nil {
+	if err := l.dealer.Close(); err != nil {
 		return fmt.Errorf("zmq: client close: %w", err)
 	}
-	s, err := c.connect()
+	s, err := l.c.connect()
 	if err != nil {
-		c.dealer = nil
+		l.dealer = nil
 		return err
 	}
-	c.dealer = s
-	l.dirty = true
-	return c.waiter.replace(0, s)
+	l.dealer = s
+	l.clean = false
+	return l.c.waiter.replace(0, s)
 }
 
-// close fails what is outstanding with ErrClosed and releases the sockets.
+// close fails what is outstanding with ErrClosed and releases the sockets; the
+// client is marked closed already.
 func (l *clientLoop) close() error {
 	c := l.c
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
 	// Closed, take only answers the last queries and fails the last requests.
-	_, err := l.take(time.Now())
+	err := l.take(time.Now())
 	c.final = l.core.Stats()
 	for seq, k := range l.calls {
 		delete(l.calls, seq)
-		k.result <- result{err: ErrClosed}
+		l.finish(k, result{err: ErrClosed})
 	}
 	errs := []error{err}
-	if c.dealer != nil {
-		if err := c.dealer.Close(); err != nil {
+	if l.dealer != nil {
+		if err := l.dealer.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("zmq: client close: %w", err))
 		}
 	}

@@ -3,7 +3,9 @@ package zmq
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,6 +108,98 @@ func TestClientContext(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"next"}, strs(got)); d != "" {
 		t.Errorf("reply mismatch (-want +got):\n%s", d)
+	}
+}
+
+// TestClientLeaderHandOff: the goroutine that runs the client's loop (the first
+// caller) gives up on its request; the loop passes to a caller still waiting, whose
+// reply still arrives.
+func TestClientLeaderHandOff(t *testing.T) {
+	b := startBroker(t, BrokerOptions{})
+	release, started := make(chan struct{}), make(chan string, 2)
+	startWorker(t, b.Backend(), "slow", func(ctx context.Context, request [][]byte) [][]byte {
+		started <- string(request[0])
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return request
+	})
+	c := newClient(t, b.Frontend(), ClientOptions{Timeout: waitLimit, Attempts: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	leader := make(chan error, 1)
+	go func() {
+		_, err := c.Request(ctx, "slow", []byte("leader"))
+		leader <- err
+	}()
+	if got := <-started; got != "leader" {
+		t.Fatalf("handler started with %q; want the leader's request", got)
+	}
+	mark := b.rec.mark()
+	follower := make(chan result, 1)
+	go func() {
+		body, err := c.Request(ctxFor(t, waitLimit), "slow", []byte("follower"))
+		follower <- result{body, err}
+	}()
+	b.rec.waitFor(t, mark, "queued request", isEvent(core.RequestQueued, "slow"))
+	cancel()
+	if err := <-leader; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader's Request: %v; want context.Canceled", err)
+	}
+	close(release)
+	r := <-follower
+	if r.err != nil {
+		t.Fatalf("follower's Request: %v", r.err)
+	}
+	if d := cmp.Diff([]string{"follower"}, strs(r.body)); d != "" {
+		t.Errorf("follower's reply mismatch (-want +got):\n%s", d)
+	}
+}
+
+// TestClientCancelStorm: many goroutines share a client and a third of their
+// requests give up after a millisecond, often while their goroutine runs the loop.
+// Every request ends with its own reply or its context's error, the loop never
+// stalls, and Close ends it.
+func TestClientCancelStorm(t *testing.T) {
+	b := startBroker(t, BrokerOptions{})
+	startWorker(t, b.Backend(), "echo", func(_ context.Context, request [][]byte) [][]byte {
+		time.Sleep(100 * time.Microsecond) // the work: long enough for cancels to land
+		return request
+	})
+	c, err := NewClient(b.Frontend(), ClientOptions{Timeout: waitLimit, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goroutines, each = 16, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*each)
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				want := fmt.Sprintf("g%d-r%d", g, i)
+				ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
+				if i%3 == 0 {
+					ctx, cancel = context.WithTimeout(t.Context(), time.Millisecond)
+				}
+				got, err := c.Request(ctx, "echo", []byte(want))
+				cancel()
+				switch {
+				case errors.Is(err, context.DeadlineExceeded) && i%3 == 0:
+				case err != nil:
+					errs <- fmt.Errorf("request %q: %w", want, err)
+				case len(got) != 1 || string(got[0]) != want:
+					errs <- fmt.Errorf("reply %q to request %q", strs(got), want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 }
 

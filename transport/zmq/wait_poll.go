@@ -45,9 +45,9 @@ func (w *sockWaiter) replace(i int, s *zmq4.Socket) error {
 	return nil
 }
 
-// wait polls until a socket has input, the deadline (the zero time: none) or a kick,
-// then calls drain, which must receive on every socket until EAGAIN.
-func (w *sockWaiter) wait(deadline time.Time, drain func() error) error {
+// wait polls until a socket has input, the deadline (the zero time: none) or a
+// kick; the caller receives after.
+func (w *sockWaiter) wait(deadline time.Time) error {
 	polled, err := w.poller.Poll(pollTimeout(deadline, time.Now(), -1))
 	if err != nil && !isInterrupted(err) {
 		return fmt.Errorf("zmq: poll: %w", err)
@@ -57,7 +57,7 @@ func (w *sockWaiter) wait(deadline time.Time, drain func() error) error {
 			w.wake.clear()
 		}
 	}
-	return drain()
+	return nil
 }
 
 // kick ends the current or next wait; it is safe for concurrent use.

@@ -32,6 +32,7 @@ type workerLoop struct {
 	zctx     *zmq4.Context
 	dealer   *zmq4.Socket
 	scratch  recvScratch
+	out      sendScratch
 	job      *job  // the request held, not yet answered; nil when idle
 	handling bool  // the loop is in the handler and has let go of mu
 	keepErr  error // the socket error that stopped the keeper
@@ -213,7 +214,7 @@ func (l *workerLoop) flush(now time.Time) error {
 			case core.SendOutput:
 				// EAGAIN: the connection is at its high-water mark, the broker is not
 				// reading; heartbeat loss will tell the core.
-				if err := send(l.dealer, o.Frames); err != nil && !isAgain(err) {
+				if err := l.out.send(l.dealer, o.Frames); err != nil && !isAgain(err) {
 					return fmt.Errorf("zmq: worker send: %w", err)
 				}
 			case core.ConnectOutput:
