@@ -19,7 +19,7 @@ import (
 // thread, as separate processes would have), over 127.0.0.1 TCP:
 //
 //	go test -run '^$' -bench . -benchtime 1x ./transport/zmq/   (one pass of each)
-//	go test -run '^$' -bench RoundTrip -benchtime 20000x ./transport/zmq/
+//	go test -run '^$' -bench RoundTrip -benchtime 5000x -count 5 ./transport/zmq/
 
 // benchBroker starts a broker on random 127.0.0.1 ports, stopped at the end of b.
 func benchBroker(b *testing.B, cfg core.BrokerConfig) *Broker {

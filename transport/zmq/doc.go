@@ -17,9 +17,11 @@
 //     EventOutput to the log and the OnEvent hook.
 //
 // ZeroMQ sockets are not thread-safe: one goroutine at a time uses a socket. Where
-// two goroutines share one (the Worker's loop and its keeper), a mutex passes it
-// between them, which is the full memory barrier ZeroMQ asks for when a socket
-// changes threads.
+// two goroutines share one (the Worker's loop and its keeper; the Client's loop,
+// which passes from caller to caller), a mutex or a channel passes it between them,
+// which is the full memory barrier ZeroMQ asks for when a socket changes threads.
+// Each loop receives and sends a whole message in one cgo call (msg.go), where zmq4
+// makes six calls per part received and one per part sent.
 //
 // How a loop waits is chosen for the fewest system calls and thread wake-ups per
 // message, which dominate its cost (measured by BenchmarkRoundTrip). The Broker and
@@ -38,10 +40,11 @@
 // (NoBackend). Either endpoint accepts both sub-protocols, since the header frame
 // tells them apart, so one socket serves both: peers cannot tell it from two
 // sockets, and the loop blocks in one receive. (Two sockets would need a poll
-// before every receive; BenchmarkRoundTrip measured one socket 0.46× the raw round
-// trip and two 0.41×.) All peers are therefore core.Frontend peers, and their
-// identities share one namespace: two peers that set the same identity on the two
-// endpoints are one peer to the broker, as they would be on one endpoint. Other
+// before every receive and an EAGAIN receive on each; the README gives what
+// BenchmarkRoundTrip measured of both.) All peers are therefore core.Frontend
+// peers, and their identities share one namespace: two peers that set the same
+// identity on the two endpoints are one peer to the broker, as they would be on one
+// endpoint. Other
 // goroutines wake the loop (a query, the end of Run's context) through a kicker: an
 // inproc DEALER, with a random identity no remote peer can guess, connected to the
 // same ROUTER.
@@ -77,8 +80,7 @@
 // outcome. When the leader's wait is over it hands the loop to a caller still
 // waiting, if any; with none, the loop rests until the next call, and the requests
 // of callers that gave up meanwhile advance then. A lone caller thus pays no hand-off
-// between goroutines: BenchmarkRoundTrip measured a loop goroutine of its own at
-// 0.43× the raw round trip, and the loop on the caller's goroutine at 0.45–0.47×.
+// between goroutines (the README gives what BenchmarkRoundTrip measured of both).
 //
 // # Worker
 //
