@@ -74,8 +74,9 @@ type Broker struct {
 	zctx    *zmq4.Context
 	sock    *zmq4.Socket // the ROUTER bound to both endpoints
 	frontEP string
-	backEP  string // empty with NoBackend
-	kicker  *kicker
+	backEP  string  // empty with NoBackend
+	kicker  *kicker // wakes the loop
+	kickID  string  // the routing identity of the kicker's messages
 	core    *core.Broker
 	log     *eventLog
 	scratch recvScratch
@@ -157,7 +158,7 @@ func (b *Broker) open() error {
 			return err
 		}
 	}
-	b.kicker, err = newKicker(b.zctx, s)
+	b.kicker, b.kickID, err = newRouterKicker(b.zctx, s)
 	return err
 }
 

@@ -37,7 +37,7 @@ func (b *Broker) loop(ctx context.Context) error {
 		now := time.Now()
 		switch {
 		case err == nil:
-			if !b.kicker.is(id) {
+			if string(id) != b.kickID {
 				b.core.Receive(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(id)}, frames)
 				b.flush(now)
 			}

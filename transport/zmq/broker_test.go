@@ -1,6 +1,7 @@
 package zmq
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -88,16 +89,33 @@ func TestConcurrentRequests(t *testing.T) {
 	startWorker(t, b.Backend(), "echo", echo)
 	c := newClient(t, b.Frontend(), ClientOptions{Timeout: waitLimit, Attempts: 1})
 	const goroutines, each = 20, 25
+	for _, err := range requestAll(t, c, goroutines, each, func(int) time.Duration { return waitLimit }) {
+		t.Error(err)
+	}
+	if st := c.Stats(); st.Replies != goroutines*each || st.Retries != 0 {
+		t.Errorf("client Stats: %d replies, %d retries; want %d, 0", st.Replies, st.Retries, goroutines*each)
+	}
+}
+
+// requestAll sends each echo requests from each of goroutines goroutines on c at once,
+// the i-th of each with the timeout timeout(i), and returns what went wrong: a reply
+// that does not echo its request, or an error, except the expiry of a timeout shorter
+// than waitLimit.
+func requestAll(t *testing.T, c *Client, goroutines, each int, timeout func(i int) time.Duration) []error {
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines*each)
 	for g := range goroutines {
 		wg.Go(func() {
 			for i := range each {
 				want := fmt.Sprintf("g%d-r%d", g, i)
-				got, err := c.Request(ctxFor(t, waitLimit), "echo", []byte(want))
+				d := timeout(i)
+				ctx, cancel := context.WithTimeout(t.Context(), d)
+				got, err := c.Request(ctx, "echo", []byte(want))
+				cancel()
 				switch {
+				case errors.Is(err, context.DeadlineExceeded) && d < waitLimit:
 				case err != nil:
-					errs <- err
+					errs <- fmt.Errorf("request %q: %w", want, err)
 				case len(got) != 1 || string(got[0]) != want:
 					errs <- fmt.Errorf("reply %q to request %q", strs(got), want)
 				}
@@ -106,12 +124,11 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	wg.Wait()
 	close(errs)
+	var out []error
 	for err := range errs {
-		t.Error(err)
+		out = append(out, err)
 	}
-	if st := c.Stats(); st.Replies != goroutines*each || st.Retries != 0 {
-		t.Errorf("client Stats: %d replies, %d retries; want %d, 0", st.Replies, st.Retries, goroutines*each)
-	}
+	return out
 }
 
 // TestShutdownFailsRequests: at its stop the broker fails a queued request visibly and

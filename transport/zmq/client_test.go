@@ -3,9 +3,7 @@ package zmq
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -170,32 +168,13 @@ func TestClientCancelStorm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const goroutines, each = 16, 30
-	var wg sync.WaitGroup
-	errs := make(chan error, goroutines*each)
-	for g := range goroutines {
-		wg.Go(func() {
-			for i := range each {
-				want := fmt.Sprintf("g%d-r%d", g, i)
-				ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
-				if i%3 == 0 {
-					ctx, cancel = context.WithTimeout(t.Context(), time.Millisecond)
-				}
-				got, err := c.Request(ctx, "echo", []byte(want))
-				cancel()
-				switch {
-				case errors.Is(err, context.DeadlineExceeded) && i%3 == 0:
-				case err != nil:
-					errs <- fmt.Errorf("request %q: %w", want, err)
-				case len(got) != 1 || string(got[0]) != want:
-					errs <- fmt.Errorf("reply %q to request %q", strs(got), want)
-				}
-			}
-		})
+	timeout := func(i int) time.Duration {
+		if i%3 == 0 {
+			return time.Millisecond
+		}
+		return waitLimit
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range requestAll(t, c, 16, 30, timeout) {
 		t.Error(err)
 	}
 	if err := c.Close(); err != nil {

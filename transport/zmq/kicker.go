@@ -12,49 +12,25 @@ import (
 // kickerSeq numbers the inproc endpoints of kickers, which must be unique per context.
 var kickerSeq atomic.Uint64
 
-// kicker lets any goroutine wake the broker's loop out of its blocking receive: it
-// owns a DEALER connected over inproc to the broker's own ROUTER, under a random
-// routing identity that no remote peer can guess, and turns each kick into one
-// message from that identity. Kicks coalesce: at most one waits on the channel.
+// kicker lets any goroutine wake a loop blocked in ZeroMQ (a receive, a zmq poll),
+// which cannot wait on Go channels: its own goroutine owns a socket connected to one
+// the loop receives on, and turns each kick into one message. Kicks coalesce: at most
+// one waits on the channel.
 type kicker struct {
-	id   string // the DEALER's routing identity, as the ROUTER sees it
 	ch   chan struct{}
 	quit chan struct{}
 	done chan struct{}
-	err  error // the DEALER's send or close error; read after done
+	err  error // the socket's send or close error; read after done
 }
 
-// newKicker binds router to a new inproc endpoint, connects the kicker's DEALER to
-// it and starts the kicker's goroutine.
-func newKicker(zctx *zmq4.Context, router *zmq4.Socket) (*kicker, error) {
-	ep := fmt.Sprintf("inproc://ebwrk-kick-%d", kickerSeq.Add(1))
-	if err := router.Bind(ep); err != nil {
-		return nil, fmt.Errorf("zmq: bind %s: %w", ep, err)
-	}
-	// A routing identity must not start with a zero byte (ZeroMQ keeps those for the
-	// ones it generates).
-	id := make([]byte, 16)
-	if _, err := rand.Read(id); err != nil {
-		return nil, fmt.Errorf("zmq: kicker identity: %w", err)
-	}
-	id[0] |= 0x80
-	// No high-water mark: a kick that meets a full pipe would be lost.
-	s, err := newSocket(zctx, zmq4.DEALER, 0, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.SetIdentity(string(id)); err != nil {
-		return nil, errors.Join(fmt.Errorf("zmq: set kicker identity: %w", err), s.Close())
-	}
-	if err := s.Connect(ep); err != nil {
-		return nil, errors.Join(fmt.Errorf("zmq: connect %s: %w", ep, err), s.Close())
-	}
-	k := &kicker{id: string(id), ch: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+// startKicker starts a kicker that owns s from now on.
+func startKicker(s *zmq4.Socket) *kicker {
+	k := &kicker{ch: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go k.run(s)
-	return k, nil
+	return k
 }
 
-// run owns the DEALER: one message per kick until quit.
+// run owns the socket: one message per kick until quit.
 func (k *kicker) run(s *zmq4.Socket) {
 	defer close(k.done)
 	for {
@@ -72,8 +48,8 @@ func (k *kicker) run(s *zmq4.Socket) {
 	}
 }
 
-// kick makes the loop's current or next receive return. It never blocks and is safe
-// for concurrent use.
+// kick makes the loop's current or next wait return. It never blocks and is safe for
+// concurrent use.
 func (k *kicker) kick() {
 	select {
 	case k.ch <- struct{}{}:
@@ -81,12 +57,43 @@ func (k *kicker) kick() {
 	}
 }
 
-// is reports whether a message from the routing identity id is a kick.
-func (k *kicker) is(id []byte) bool { return string(id) == k.id }
-
-// close stops the kicker's goroutine and closes its DEALER.
+// close stops the kicker's goroutine and closes its socket.
 func (k *kicker) close() error {
 	close(k.quit)
 	<-k.done
 	return k.err
+}
+
+// inprocEndpoint returns a new inproc endpoint for a kicker.
+func inprocEndpoint(what string) string {
+	return fmt.Sprintf("inproc://ebwrk-%s-%d", what, kickerSeq.Add(1))
+}
+
+// newRouterKicker binds router to a new inproc endpoint and starts a kicker whose
+// DEALER, connected to it, has a random routing identity that no remote peer can
+// guess; the loop tells kicks by that identity, which it returns.
+func newRouterKicker(zctx *zmq4.Context, router *zmq4.Socket) (*kicker, string, error) {
+	ep := inprocEndpoint("kick")
+	if err := router.Bind(ep); err != nil {
+		return nil, "", fmt.Errorf("zmq: bind %s: %w", ep, err)
+	}
+	// A routing identity must not start with a zero byte (ZeroMQ keeps those for the
+	// ones it generates).
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		return nil, "", fmt.Errorf("zmq: kicker identity: %w", err)
+	}
+	id[0] |= 0x80
+	// No high-water mark: a kick that meets a full pipe would be lost.
+	s, err := newSocket(zctx, zmq4.DEALER, 0, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.SetIdentity(string(id)); err != nil {
+		return nil, "", errors.Join(fmt.Errorf("zmq: set kicker identity: %w", err), s.Close())
+	}
+	if err := s.Connect(ep); err != nil {
+		return nil, "", errors.Join(fmt.Errorf("zmq: connect %s: %w", ep, err), s.Close())
+	}
+	return startKicker(s), string(id), nil
 }
