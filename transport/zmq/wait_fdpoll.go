@@ -5,6 +5,7 @@ package zmq
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	zmq4 "github.com/pebbe/zmq4"
@@ -25,6 +26,9 @@ type sockWaiter struct {
 	socks []*zmq4.Socket
 	fds   []unix.PollFd // the eventfd, then the sockets' ZMQ_FDs
 	kfd   int           // the eventfd
+
+	mu     sync.RWMutex // kick holds it to read, close to write
+	closed bool         // the eventfd is closed: its number may be reused
 }
 
 // newSockWaiter returns a waiter on socks. zctx is not needed here.
@@ -77,15 +81,24 @@ func (w *sockWaiter) wait(deadline time.Time) error {
 	return nil
 }
 
-// kick ends the current or next wait; it is safe for concurrent use.
+// kick ends the current or next wait; it is safe for concurrent use, also with close
+// and after it.
 func (w *sockWaiter) kick() {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return
+	}
 	one := [8]byte{1}
-	// EAGAIN: the counter is full, a kick is pending anyway; EBADF: the loop is gone.
+	// EAGAIN: the counter is full, a kick is pending anyway.
 	_, _ = unix.Write(w.kfd, one[:])
 }
 
 // close releases the eventfd; the sockets are the caller's.
 func (w *sockWaiter) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
 	if err := unix.Close(w.kfd); err != nil {
 		return fmt.Errorf("zmq: close waiter: %w", err)
 	}
