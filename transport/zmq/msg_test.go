@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	zmq4 "github.com/pebbe/zmq4"
@@ -91,4 +92,13 @@ func socketPair(t *testing.T, zctx *zmq4.Context) (*zmq4.Socket, *zmq4.Socket) {
 		t.Fatal(err)
 	}
 	return a, b
+}
+
+// TestRecvScratchAligned: libzmq wants its zmq_msg_t aligned like a pointer, and cgo
+// gives it byte alignment, so recvScratch must align its C parts itself.
+func TestRecvScratchAligned(t *testing.T) {
+	var r recvScratch
+	if a, off := unsafe.Alignof(r), unsafe.Offsetof(r.rx); a < unsafe.Alignof(uintptr(0)) || off%unsafe.Alignof(uintptr(0)) != 0 {
+		t.Errorf("recvScratch aligned to %d with its C parts at offset %d; want pointer alignment", a, off)
+	}
 }
