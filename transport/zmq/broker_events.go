@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ebwrk/ebwrk/core"
@@ -82,7 +83,7 @@ func (l *eventLog) event(now time.Time, o *core.Output) {
 	}
 	attrs := make([]slog.Attr, 0, 5)
 	if o.Peer != (core.Peer{}) {
-		attrs = append(attrs, slog.String("peer", o.Peer.String()))
+		attrs = append(attrs, slog.String("peer", peerName(o.Peer)))
 	}
 	if o.Service != "" {
 		attrs = append(attrs, slog.String("service", o.Service))
@@ -101,12 +102,12 @@ func (l *eventLog) event(now time.Time, o *core.Output) {
 
 // undeliverable reports a send ZeroMQ refused, at Warn.
 func (l *eventLog) undeliverable(now time.Time, o *core.Output, err error) {
-	err = fmt.Errorf("%w to %s: %w", ErrUndeliverable, o.To, err)
+	err = fmt.Errorf("%w to %s: %w", ErrUndeliverable, peerName(o.To), err)
 	if l.hook != nil {
 		l.hook(Event{Time: now, Output: *o, Undeliverable: err})
 	}
 	if l.enabled(slog.LevelWarn) {
-		l.write(slog.LevelWarn, "undeliverable", slog.String("peer", o.To.String()),
+		l.write(slog.LevelWarn, "undeliverable", slog.String("peer", peerName(o.To)),
 			slog.String("command", o.Command.String()), slog.String("err", err.Error()))
 	}
 }
@@ -137,4 +138,10 @@ func (l *eventLog) stopped(st BrokerStats) {
 		slog.Uint64("answered", st.Answered), slog.Uint64("requeued", st.Requeued),
 		slog.Uint64("failed", failed), slog.Uint64("dropped", dropped),
 		slog.Uint64("undeliverable", st.Undeliverable))
+}
+
+// peerName names a peer by its ROUTER identity alone (printable, or in hex): the
+// broker has one socket, so core's socket prefix would call every peer "front".
+func peerName(p core.Peer) string {
+	return strings.TrimPrefix(p.String(), p.Socket.String()+":")
 }
