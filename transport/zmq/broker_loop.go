@@ -9,10 +9,6 @@ import (
 	"github.com/ebwrk/ebwrk/core"
 )
 
-// readBatch is how many messages the client's and the worker's loops take in a row
-// before they look at their other work.
-const readBatch = 64
-
 // maxBrokerWait caps the broker's blocking receive. Kicks end it at once; the cap
 // only bounds the harm of a kick that could not be sent.
 const maxBrokerWait = time.Second

@@ -45,6 +45,10 @@ func isAgain(err error) bool { return zmq4.AsErrno(err) == zmq4.Errno(syscall.EA
 // isInterrupted reports whether err is EINTR: a signal interrupted the call.
 func isInterrupted(err error) bool { return zmq4.AsErrno(err) == zmq4.Errno(syscall.EINTR) }
 
+// readBatch is how many messages the client's and the worker's loops take in a row
+// before they look at their other work.
+const readBatch = 64
+
 // maxIdleWait caps the blocking receive of an idle Worker, which nothing else can
 // wake, so that it notices the end of its context. A message ends the wait at once,
 // so the cap adds no latency to it.

@@ -23,9 +23,8 @@ import (
 // nothing, and now and then a send). So before wait, the loop must have received
 // on every socket until EAGAIN, with no send on that socket since.
 type sockWaiter struct {
-	socks []*zmq4.Socket
-	fds   []unix.PollFd // the eventfd, then the sockets' ZMQ_FDs
-	kfd   int           // the eventfd
+	fds []unix.PollFd // the eventfd, then the sockets' ZMQ_FDs
+	kfd int           // the eventfd
 
 	mu     sync.RWMutex // kick holds it to read, close to write
 	closed bool         // the eventfd is closed: its number may be reused
@@ -38,10 +37,9 @@ func newSockWaiter(_ *zmq4.Context, socks ...*zmq4.Socket) (*sockWaiter, error) 
 		return nil, fmt.Errorf("zmq: eventfd: %w", err)
 	}
 	w := &sockWaiter{kfd: kfd, fds: []unix.PollFd{{Fd: int32(kfd), Events: unix.POLLIN}}}
-	for _, s := range socks {
-		w.socks = append(w.socks, nil)
+	for i, s := range socks {
 		w.fds = append(w.fds, unix.PollFd{Events: unix.POLLIN})
-		if err := w.replace(len(w.socks)-1, s); err != nil {
+		if err := w.replace(i, s); err != nil {
 			return nil, errors.Join(err, w.close())
 		}
 	}
@@ -54,7 +52,6 @@ func (w *sockWaiter) replace(i int, s *zmq4.Socket) error {
 	if err != nil {
 		return fmt.Errorf("zmq: get ZMQ_FD: %w", err)
 	}
-	w.socks[i] = s
 	w.fds[i+1].Fd = int32(fd)
 	return nil
 }
