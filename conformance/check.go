@@ -41,6 +41,7 @@ const (
 	R8Replies          = "R8-mmi-replies"
 	E1StaleReply       = "E1-stale-worker-reply-dropped"
 	E2Envelope         = "E2-envelope-echoed"
+	E3HoldLimit        = "E3-hold-limit"
 )
 
 // Catalogue lists every check, in the order of doc.go.
@@ -89,6 +90,8 @@ var Catalogue = []Check{
 		"DESIGN.md extensions (request tracking)", "TestProperties, wire case stale-reply"},
 	{E2Envelope, "A request with the ebwrk envelope gets its sequence number back on the reply; one without gets no envelope; a broker-made failure reaches only an ebwrk client, with its status.",
 		"DESIGN.md extensions (sequence numbers)", "wire cases echo-*, queue-expiry, queue-full"},
+	{E3HoldLimit, "With a hold limit, a worker still holding a request HoldLimit after its dispatch gets DISCONNECT and is removed (held too long) at that instant, heartbeats or not, never earlier, and never stays busy past the limit (+1 ms); its request is requeued or failed as G5 says.",
+		"issue 9 item 3 (phantom-busy workers); core.BrokerConfig.HoldLimit", "TestProperties, FuzzBroker, TestScenarios/hold-limit-*, wire case hold-limit"},
 }
 
 // CheckByName returns the check named name.

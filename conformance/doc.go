@@ -136,6 +136,16 @@
 //	    client, with its status.
 //	    Source: DESIGN.md extensions (sequence numbers). Tests: TestProperties, wire
 //	    cases echo-envelope, mmi-service, queue-expiry, queue-full.
+//	E3-hold-limit
+//	    With core.BrokerConfig.HoldLimit set, a worker still holding a request
+//	    HoldLimit after its dispatch gets DISCONNECT and is removed ("held too
+//	    long") in the broker step at that instant, however often it heartbeats;
+//	    never earlier; no worker stays busy past the limit (+1 ms); the request it
+//	    held is requeued or failed as G5 says. Off (zero), nothing is ever removed
+//	    for holding.
+//	    Source: issue 9 item 3 (a worker whose REPLY was lost heartbeats on and is
+//	    held busy forever). Tests: TestProperties, FuzzBroker, TestScenarios
+//	    (hold-limit-requeue, hold-limit-fail), wire case hold-limit.
 //
 // # The tests
 //
@@ -163,7 +173,7 @@
 //   - FuzzBroker feeds core.Broker arbitrary frame sequences from eight peers on
 //     both sockets, with time passing and delivery failures: no panic, every check
 //     after every step, memory bounded by what the inputs justify.
-//   - TestMutants applies each of 16 deliberate bugs (mutants_test.go; most shipped
+//   - TestMutants applies each of 19 deliberate bugs (mutants_test.go; most shipped
 //     in real Majordomo brokers) to a copy of the module and runs the fast tests
 //     there (TestWireMem, TestScenarios, TestProperties with a fixed seed,
 //     FuzzBroker's corpus); each must fail and name the check that killed it, and the

@@ -70,6 +70,10 @@ func FuzzBroker(f *testing.F) {
 		{0, 1, 4, 0x8d, 0x80, 0x81, 0x88, 2, 255, 2, 255},
 		{0, 2, 4, 0x80, 0x81, 0x8a, 0x88, 0, 2, 3, 0x80, 0x81, 0x8c},
 		{0, 0, 4, 0x80, 0x82, 0x83, 0x88, 0, 0, 4, 0x80, 0x82, 0x83, 0x88, 3, 0},
+		// Hold limit on (config byte 2): back p0 READY echo; front p4 requests echo;
+		// p0 heartbeats every 100 ms but never replies, and is removed at 250 ms.
+		{2, 0, 8, 4, 0x80, 0x82, 0x83, 0x88, 0, 4, 4, 0x80, 0x81, 0x88, 0x94,
+			2, 10, 0, 8, 3, 0x80, 0x82, 0x86, 2, 10, 0, 8, 3, 0x80, 0x82, 0x86, 2, 10, 0, 8, 3, 0x80, 0x82, 0x86, 2, 10},
 	} {
 		f.Add(seed)
 	}
@@ -82,6 +86,9 @@ func FuzzBroker(f *testing.F) {
 			QueueLimit:        3,
 			QueueExpiry:       500 * time.Millisecond,
 			OnWorkerDeath:     core.DeathPolicy(cfgByte & 1),
+		}
+		if cfgByte&2 != 0 {
+			cfg.HoldLimit = 250 * time.Millisecond
 		}
 		now := Epoch
 		b := core.NewBroker(cfg, now)

@@ -70,7 +70,8 @@ type mWorker struct {
 	lastHeard time.Time // its last command but DISCONNECT
 	lastSent  time.Time // the broker's last message to it (or its join)
 	held      *mRequest
-	flagged   [2]bool // guarantee 4, heartbeat cadence: reported once
+	heldAt    time.Time // when held was dispatched to it
+	flagged   [3]bool   // guarantee 4, heartbeat cadence, hold limit: reported once
 }
 
 // mService is a service as the model sees it.
@@ -185,6 +186,14 @@ func (k *Checker) BrokerStep(now time.Time, in Input, outs []core.Output, ws []c
 		}
 		st.msg, st.parsed = m, true
 		k.expectMessage(now, in.Peer, &m)
+	case InputAdvance:
+		// E3: every worker at or past its hold limit goes, with DISCONNECT.
+		for _, w := range k.workers {
+			if k.holdExpired(now, w) {
+				k.wantRemoved(w.peer, E3HoldLimit)
+				k.wantDisconnect(w.peer, E3HoldLimit)
+			}
+		}
 	case InputUnreachable:
 		if w := k.byPeer[in.Peer]; w != nil {
 			k.wantRemoved(in.Peer, L1Ledger)
@@ -303,6 +312,19 @@ func (k *Checker) lookup(now time.Time, name string) []byte {
 	return []byte("404")
 }
 
+// holdExpired reports whether w has held its request for the hold limit or longer.
+func (k *Checker) holdExpired(now time.Time, w *mWorker) bool {
+	return k.cfg.HoldLimit > 0 && w.held != nil && !w.heldAt.Add(k.cfg.HoldLimit).After(now)
+}
+
+// heldUntil is what core.WorkerInfo.HeldUntil must say of w.
+func (k *Checker) heldUntil(w *mWorker) time.Time {
+	if k.cfg.HoldLimit <= 0 || w.held == nil {
+		return time.Time{}
+	}
+	return w.heldAt.Add(k.cfg.HoldLimit)
+}
+
 // endStep checks what the step had to do and compares the registry with the model.
 func (k *Checker) endStep(now time.Time, ws []core.WorkerInfo, ss []core.ServiceInfo) {
 	st := &k.step
@@ -331,12 +353,16 @@ func (k *Checker) endStep(now time.Time, ws []core.WorkerInfo, ss []core.Service
 func (k *Checker) compare(now time.Time, ws []core.WorkerInfo, ss []core.ServiceInfo) {
 	want := make([]core.WorkerInfo, 0, len(k.workers))
 	for _, w := range k.workers {
-		want = append(want, core.WorkerInfo{Peer: w.peer, Service: w.service, Busy: w.held != nil, Expiry: w.lastHeard.Add(k.expiry)})
+		want = append(want, core.WorkerInfo{Peer: w.peer, Service: w.service, Busy: w.held != nil, Expiry: w.lastHeard.Add(k.expiry),
+			HeldUntil: k.heldUntil(w)})
 	}
 	if !slices.Equal(want, ws) {
 		check := L1Ledger
-		if len(want) == len(ws) && sameExceptExpiry(want, ws) {
+		switch {
+		case len(want) == len(ws) && sameExcept(want, ws, func(w *core.WorkerInfo) { w.Expiry = time.Time{} }):
 			check = R7AnyCommand // only an expiry differs: a sign of life was miscounted
+		case len(want) == len(ws) && sameExcept(want, ws, func(w *core.WorkerInfo) { w.HeldUntil = time.Time{} }):
+			check = E3HoldLimit // only a hold deadline differs
 		}
 		k.violate(now, check, "broker workers %s, model %s", workersString(ws), workersString(want))
 	}
@@ -365,10 +391,13 @@ func (k *Checker) compare(now time.Time, ws []core.WorkerInfo, ss []core.Service
 	}
 }
 
-func sameExceptExpiry(a, b []core.WorkerInfo) bool {
+// sameExcept reports whether a and b are equal once clear has blanked a field of
+// each element.
+func sameExcept(a, b []core.WorkerInfo, clear func(*core.WorkerInfo)) bool {
 	for i := range a {
 		x, y := a[i], b[i]
-		x.Expiry, y.Expiry = time.Time{}, time.Time{}
+		clear(&x)
+		clear(&y)
 		if x != y {
 			return false
 		}
@@ -389,6 +418,10 @@ func (k *Checker) timed(now time.Time) {
 			w.flagged[1] = true
 			k.violate(now, R7BrokerHeartbeats, "worker %v (busy=%t) got nothing from the broker for %v (interval %v)", w.peer, w.held != nil, now.Sub(w.lastSent), iv)
 		}
+		if !w.flagged[2] && k.cfg.HoldLimit > 0 && w.held != nil && now.Sub(w.heldAt) > k.cfg.HoldLimit+holdTolerance {
+			w.flagged[2] = true
+			k.violate(now, E3HoldLimit, "worker %v has held %s for %v, past the hold limit %v", w.peer, w.held, now.Sub(w.heldAt), k.cfg.HoldLimit)
+		}
 	}
 	if k.cfg.QueueExpiry <= 0 {
 		return
@@ -402,6 +435,10 @@ func (k *Checker) timed(now time.Time) {
 		}
 	}
 }
+
+// holdTolerance is the slack of E3's bound: the broker's driver wakes at NextDeadline,
+// which includes the earliest hold limit, so the removal is due at that very instant.
+const holdTolerance = time.Millisecond
 
 // Tick checks the time bounds at now: a driver calls it whenever time has passed.
 func (k *Checker) Tick(now time.Time) {

@@ -185,6 +185,9 @@ func (k *Checker) removed(now time.Time, o *core.Output) {
 	if o.Reason == core.Silent && now.Sub(w.lastHeard) < k.expiry {
 		k.violate(now, R7AnyCommand, "%v removed as silent %v after its last command, before liveness × interval = %v", o.Peer, now.Sub(w.lastHeard), k.expiry)
 	}
+	if o.Reason == core.HeldTooLong && !k.holdExpired(now, w) {
+		k.violate(now, E3HoldLimit, "%v removed as held too long (busy=%t, held for %v), hold limit %v", o.Peer, w.held != nil, now.Sub(w.heldAt), k.cfg.HoldLimit)
+	}
 	delete(st.wantGone, o.Peer)
 	delete(k.byPeer, o.Peer)
 	k.workers = slices.DeleteFunc(k.workers, func(x *mWorker) bool { return x == w })
@@ -251,7 +254,7 @@ func (k *Checker) dispatched(now time.Time, o *core.Output) {
 	if w.held != nil {
 		st.orphans = append(st.orphans, orphan{r: w.held}) // lost by the double dispatch
 	}
-	w.held = r
+	w.held, w.heldAt = r, now
 }
 
 // answered checks that a worker's reply reached the client of the request it holds.

@@ -169,4 +169,41 @@ var mutants = []mutant{
 		Old:  `if r.attempts < c.cfg.Attempts {`,
 		New:  `if r.attempts <= c.cfg.Attempts {`,
 	},
+	{
+		Name: "hold-limit-never-expires",
+		Note: "the hold limit configured but never armed (issue 9: phantom-busy workers)",
+		File: "core/broker.go",
+		Old:  `if b.cfg.HoldLimit > 0 {`,
+		New:  `if false {`,
+	},
+	{
+		Name: "hold-expiry-drops-request",
+		Note: "the worker held too long is removed, its request forgotten with it",
+		File: "core/broker_hold.go",
+		Old: `		b.sendDisconnect(w.peer)
+		b.removeWorker(now, w, HeldTooLong)`,
+		New: `		b.sendDisconnect(w.peer)
+		w.holding = nil
+		b.removeWorker(now, w, HeldTooLong)`,
+	},
+	{
+		Name: "heartbeat-extends-hold",
+		Note: "heartbeats taken for progress: a hung worker that heartbeats is never freed",
+		File: "core/broker_worker.go",
+		Old: `		if w == nil {
+			b.refuseUnknown(from)
+			return
+		}
+		w.expiry = now.Add(b.expiry)
+	case Reply:`,
+		New: `		if w == nil {
+			b.refuseUnknown(from)
+			return
+		}
+		w.expiry = now.Add(b.expiry)
+		if w.holding != nil && b.cfg.HoldLimit > 0 {
+			w.heldTo = now.Add(b.cfg.HoldLimit)
+		}
+	case Reply:`,
+	},
 }

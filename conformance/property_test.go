@@ -40,6 +40,9 @@ func propSystem(t *rapid.T) {
 			QueueLimit:        rapid.SampledFrom([]int{-1, 2, 100}).Draw(t, "queueLimit"),
 			QueueExpiry:       rapid.SampledFrom([]time.Duration{-1, 300 * time.Millisecond, time.Second}).Draw(t, "queueExpiry"),
 			OnWorkerDeath:     rapid.SampledFrom([]core.DeathPolicy{core.Requeue, core.FailRequest}).Draw(t, "onDeath"),
+			// Service times run up to 300 ms, so 250 ms removes some legitimately slow
+			// workers too (as the limit must), besides paused and cut-off ones.
+			HoldLimit: rapid.SampledFrom([]time.Duration{0, 250 * time.Millisecond, time.Second}).Draw(t, "holdLimit"),
 		},
 		Latency: time.Duration(rapid.IntRange(0, 5).Draw(t, "latencyMs")) * time.Millisecond,
 		Worker: core.WorkerConfig{

@@ -186,6 +186,50 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// A worker hangs on its request (10 s) while it heartbeats: liveness never
+		// removes it; the 300 ms hold limit does, and the request goes to a second
+		// worker before the client's timeout.
+		name:  "hold-limit-requeue",
+		check: E3HoldLimit,
+		cfg:   withBroker(func(b *core.BrokerConfig) { b.HoldLimit = 300 * ms }),
+		run: func(s *System) {
+			s.AddWorker("echo", 10*time.Second)
+			s.AddClient(core.ClientConfig{Timeout: 2 * time.Second, Attempts: 1})
+			s.Advance(5 * ms)
+			s.Request(0, "echo")
+			s.Advance(10 * ms)
+			s.AddWorker("echo", 20*ms)
+		},
+		want: func(s *System) error {
+			st := s.Broker().Stats()
+			if st.Requeued != 1 || st.WorkersRemoved[core.HeldTooLong] != 1 {
+				return fmt.Errorf("requeued %d, removed as held too long %d; want 1 and 1", st.Requeued, st.WorkersRemoved[core.HeldTooLong])
+			}
+			return outcome(s, 0, 1, nil, nil)
+		},
+	},
+	{
+		// The same with the fail policy: the ebwrk client is told "worker died".
+		name:  "hold-limit-fail",
+		check: E3HoldLimit,
+		cfg: withBroker(func(b *core.BrokerConfig) {
+			b.HoldLimit = 300 * ms
+			b.OnWorkerDeath = core.FailRequest
+		}),
+		run: func(s *System) {
+			s.AddWorker("echo", 10*time.Second)
+			s.AddClient(core.ClientConfig{Timeout: 2 * time.Second, Attempts: 1})
+			s.Advance(5 * ms)
+			s.Request(0, "echo")
+		},
+		want: func(s *System) error {
+			if n := s.Broker().Stats().WorkersRemoved[core.HeldTooLong]; n != 1 {
+				return fmt.Errorf("removed as held too long %d, want 1", n)
+			}
+			return outcome(s, 0, 0, map[core.Reason]uint64{core.WorkerDied: 1}, nil)
+		},
+	},
+	{
 		// The broker restarts: workers are told DISCONNECT at their next heartbeat,
 		// re-register, and the client's retry is served.
 		name:  "broker-restart",

@@ -339,4 +339,20 @@ var WireCases = []WireCase{
 		w2.Send(empty, mdpw, reply, string(req[3]), empty, "y")
 		c.Expect(R7Unexpected, "the reply", s.soon(), empty, mdpc, "echo", "y")
 	}},
+	{Name: "hold-limit", Checks: []string{E3HoldLimit, G5HeldNotLost}, Config: core.BrokerConfig{HoldLimit: 400 * time.Millisecond}, Run: func(s *Script) {
+		w1 := s.Worker("echo")
+		s.Registered(1)
+		w2 := s.Worker("echo")
+		s.Registered(2)
+		c := s.Client()
+		c.Send(empty, mdpc, "echo", "job")
+		w1.Expect(E3HoldLimit, "the request to w1, idle the longest", s.soon(), empty, mdpw, request, "*", empty, "job")
+		// w1 heartbeats on and never replies: liveness keeps it, the hold limit must not.
+		w1.Beat()
+		w1.ExpectNothing(E3HoldLimit, "no DISCONNECT before the hold limit", 250*time.Millisecond, false)
+		w1.ExpectBeating(E3HoldLimit, "DISCONNECT once held past the hold limit", s.soon(), empty, mdpw, disconnect)
+		req := w2.Expect(G5HeldNotLost, "w1's request requeued to w2", s.soon(), empty, mdpw, request, "*", empty, "job")
+		w2.Send(empty, mdpw, reply, string(req[3]), empty, "done")
+		c.Expect(G5HeldNotLost, "the reply", s.soon(), empty, mdpc, "echo", "done")
+	}},
 }

@@ -22,6 +22,7 @@ type Broker struct {
 	workers  map[Peer]*worker
 	order    []*worker // join order
 	beatAt   time.Time // next heartbeat tick
+	holdAt   time.Time // earliest held-until of a busy worker; zero when none (or no HoldLimit)
 	stats    BrokerStats
 }
 
@@ -41,6 +42,7 @@ type worker struct {
 	service *service
 	expiry  time.Time // removed at the first tick at or after it, unless heard from
 	holding *request  // the request it works on; nil when idle
+	heldTo  time.Time // with a HoldLimit: removed at or after it while still holding
 }
 
 // request is a client request the broker has accepted and not yet answered or failed.
@@ -104,7 +106,7 @@ func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
 	}
 	r.service = s
 	if w := b.popIdle(now, s); w != nil {
-		b.dispatch(w, r)
+		b.dispatch(now, w, r)
 		return
 	}
 	if b.cfg.QueueLimit > 0 && s.queue.len() >= b.cfg.QueueLimit {
@@ -135,9 +137,16 @@ func (b *Broker) popIdle(now time.Time, s *service) *worker {
 	return nil
 }
 
-// dispatch hands r to the idle worker w.
-func (b *Broker) dispatch(w *worker, r *request) {
+// dispatch hands r to the idle worker w. With a HoldLimit, w must answer by
+// now + HoldLimit.
+func (b *Broker) dispatch(now time.Time, w *worker, r *request) {
 	w.holding = r
+	if b.cfg.HoldLimit > 0 {
+		w.heldTo = now.Add(b.cfg.HoldLimit)
+		if b.holdAt.IsZero() || w.heldTo.Before(b.holdAt) {
+			b.holdAt = w.heldTo
+		}
+	}
 	b.stats.Dispatched++
 	frames := make([][]byte, 0, 5+len(r.body))
 	frames = append(frames, emptyFrame, workerHeaderFrame, commandFrames[Request], []byte(r.client.ID), emptyFrame)

@@ -25,6 +25,9 @@ type WorkerInfo struct {
 	Service string
 	Busy    bool      // holds a request
 	Expiry  time.Time // when it is removed unless it is heard from again
+	// HeldUntil is when a busy worker is removed for holding its request too long
+	// (BrokerConfig.HoldLimit); zero when idle or without a limit.
+	HeldUntil time.Time
 }
 
 // ServiceInfo describes one service at an instant.
@@ -42,7 +45,7 @@ func (b *Broker) Stats() BrokerStats { return b.stats }
 func (b *Broker) Workers() []WorkerInfo {
 	infos := make([]WorkerInfo, 0, len(b.order))
 	for _, w := range b.order {
-		infos = append(infos, WorkerInfo{Peer: w.peer, Service: w.service.name, Busy: w.holding != nil, Expiry: w.expiry})
+		infos = append(infos, WorkerInfo{Peer: w.peer, Service: w.service.name, Busy: w.holding != nil, Expiry: w.expiry, HeldUntil: w.heldTo})
 	}
 	return infos
 }

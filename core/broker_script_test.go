@@ -10,7 +10,7 @@ import (
 
 // brokerMachine runs broker scripts (testdata/broker_*.txt). Commands:
 //
-//	config heartbeat=1s liveness=3 queue-limit=N queue-expiry=D on-death=requeue|fail
+//	config heartbeat=1s liveness=3 queue-limit=N queue-expiry=D on-death=requeue|fail hold-limit=D
 //	                                  (optional first line; the broker starts then)
 //	worker W ready|heartbeat|disconnect SERVICE?    a worker command from back:W
 //	worker W reply|request ADDR BODY...             REPLY (or REQUEST) with a client address
@@ -21,6 +21,7 @@ import (
 //	unreachable SOCKET:ID                           the transport could not deliver to a peer
 //	shutdown                                        Broker.Shutdown
 //	show                                            the workers and services right now
+//	next                                            NextDeadline, as a time of day
 //	advance D                                       time passes (handled by the harness)
 type brokerMachine struct {
 	b *Broker
@@ -104,6 +105,8 @@ func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
 		m.b.Shutdown(now)
 	case "show":
 		return m.show(), nil
+	case "next":
+		return []string{"next " + m.b.NextDeadline().Format("15:04:05.000")}, nil
 	default:
 		return nil, fmt.Errorf("unknown command %q", words[0])
 	}
@@ -117,7 +120,11 @@ func (m *brokerMachine) show() []string {
 		if w.Busy {
 			state = "busy"
 		}
-		lines = append(lines, fmt.Sprintf("worker %s %s %s expires %s", w.Peer, w.Service, state, w.Expiry.Format("15:04:05.000")))
+		line := fmt.Sprintf("worker %s %s %s expires %s", w.Peer, w.Service, state, w.Expiry.Format("15:04:05.000"))
+		if !w.HeldUntil.IsZero() {
+			line += " held-until " + w.HeldUntil.Format("15:04:05.000")
+		}
+		lines = append(lines, line)
 	}
 	for _, s := range m.b.Services() {
 		lines = append(lines, fmt.Sprintf("service %s workers=%d idle=%d queued=%d", s.Name, s.Workers, s.Idle, s.Queued))
@@ -142,6 +149,8 @@ func parseBrokerConfig(words []string) (BrokerConfig, error) {
 			cfg.QueueLimit, err = strconv.Atoi(v)
 		case "queue-expiry":
 			cfg.QueueExpiry, err = time.ParseDuration(v)
+		case "hold-limit":
+			cfg.HoldLimit, err = time.ParseDuration(v)
 		case "on-death":
 			switch v {
 			case "requeue":

@@ -8,7 +8,11 @@ import "time"
 // their expiry, then heartbeats every remaining worker, idle and busy alike. A worker is
 // thus removed within Liveness × HeartbeatInterval plus one interval of its last
 // message.
+//
+// With a HoldLimit, Advance first removes every busy worker that has held its request
+// for HoldLimit or longer (see BrokerConfig.HoldLimit), whenever that falls.
 func (b *Broker) Advance(now time.Time) {
+	b.expireHolds(now)
 	if now.Before(b.beatAt) {
 		return
 	}
@@ -66,8 +70,14 @@ func (b *Broker) expireQueued(now time.Time) {
 	}
 }
 
-// NextDeadline returns when Advance must next be called: the next heartbeat tick.
-func (b *Broker) NextDeadline() time.Time { return b.beatAt }
+// NextDeadline returns when Advance must next be called: the next heartbeat tick, or
+// the earliest moment a busy worker reaches its HoldLimit if that comes first.
+func (b *Broker) NextDeadline() time.Time {
+	if !b.holdAt.IsZero() && b.holdAt.Before(b.beatAt) {
+		return b.holdAt
+	}
+	return b.beatAt
+}
 
 // Shutdown stops the broker: every worker gets DISCONNECT, and every request it holds
 // or that waits in a queue is failed (ebwrk clients get StatusShutdown). The broker is
@@ -89,6 +99,7 @@ func (b *Broker) Shutdown(now time.Time) {
 		b.event(Output{Event: ServiceRemoved, Service: s.name})
 	}
 	b.order = nil
+	b.holdAt = time.Time{}
 	b.svcOrder = nil
 	b.workers = make(map[Peer]*worker)
 	b.services = make(map[string]*service)

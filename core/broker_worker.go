@@ -86,7 +86,7 @@ func (b *Broker) workerReply(now time.Time, w *worker, m *Message) {
 		b.drop(w.peer, NotHolding, nil)
 		return
 	}
-	w.holding = nil
+	b.release(w)
 	if string(m.Address) != r.client.ID {
 		// The reply answers something else; the request is still unanswered.
 		b.drop(w.peer, AddressMismatch, nil)
@@ -102,7 +102,7 @@ func (b *Broker) workerReply(now time.Time, w *worker, m *Message) {
 func (b *Broker) idle(now time.Time, w *worker) {
 	s := w.service
 	if s.queue.len() > 0 {
-		b.dispatch(w, s.queue.popFront())
+		b.dispatch(now, w, s.queue.popFront())
 		return
 	}
 	s.waiting = append(s.waiting, w)
@@ -155,7 +155,7 @@ func (b *Broker) forget(now time.Time, w *worker, why Reason) bool {
 	b.stats.WorkersRemoved[why]++
 	b.event(Output{Event: WorkerRemoved, Peer: w.peer, Service: s.name, Reason: why})
 	if r := w.holding; r != nil {
-		w.holding = nil
+		b.release(w)
 		if b.cfg.OnWorkerDeath == FailRequest {
 			b.fail(r, WorkerDied)
 		} else {
@@ -175,7 +175,7 @@ func (b *Broker) orphan(now time.Time, r *request) {
 	}
 	b.event(Output{Event: RequestRequeued, Peer: r.client, Service: s.name, Seq: r.seq})
 	if w := b.popIdle(now, s); w != nil {
-		b.dispatch(w, r)
+		b.dispatch(now, w, r)
 		return
 	}
 	s.queue.pushFront(r)

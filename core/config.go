@@ -51,6 +51,15 @@ type BrokerConfig struct {
 	QueueExpiry time.Duration
 	// OnWorkerDeath says what happens to the request a dead worker held.
 	OnWorkerDeath DeathPolicy
+	// HoldLimit bounds how long a busy worker may hold one request. A worker still
+	// holding a request HoldLimit after it was dispatched gets DISCONNECT and is
+	// removed (reason HeldTooLong), and the request is requeued or failed per
+	// OnWorkerDeath, exactly as for a dead worker; its heartbeats do not save it. This
+	// catches a worker that lost its reply but keeps heartbeating, which the liveness
+	// rule never removes. Zero (the default) or negative means no limit, since a
+	// legitimate request (video.cut) may take minutes: set it above the longest
+	// service time you expect.
+	HoldLimit time.Duration
 }
 
 func (c BrokerConfig) withDefaults() BrokerConfig {

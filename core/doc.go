@@ -35,7 +35,11 @@
 //   - Request tracking. The broker remembers the request each busy worker holds; busy
 //     workers are heartbeated and expire like idle ones; a dead worker's request is
 //     requeued at the head of its queue (or failed, per BrokerConfig.OnWorkerDeath); a
-//     reply from a worker that does not hold that request is dropped.
+//     reply from a worker that does not hold that request is dropped. With
+//     BrokerConfig.HoldLimit set (off by default), a worker still holding a request
+//     HoldLimit after its dispatch is treated as dead though it heartbeats: it gets
+//     DISCONNECT and is removed (reason HeldTooLong), and the request is requeued or
+//     failed as for a dead worker. This catches a worker whose reply was lost.
 //
 // Choices where the RFCs are silent: the broker heartbeats all workers on one tick
 // every HeartbeatInterval from its start and purges at those ticks, so a silent worker
@@ -77,6 +81,11 @@
 //	malformed input dropped with its reason             broker_malformed.txt
 //	shutdown fails held and queued requests visibly     broker_shutdown.txt
 //	undeliverable worker removed, request requeued      broker_unreachable.txt
+//	hold limit: held too long → DISCONNECT, requeue;    broker_hold_limit.txt
+//	  heartbeats do not save it; NextDeadline wakes
+//	hold limit with on-death=fail: "worker died"        broker_hold_limit_fail.txt
+//	reply just before the limit kept; fresh limit per   broker_hold_limit_kept.txt
+//	  dispatch; NextDeadline back to the tick
 //
 // Client (sequence numbers, timeout, retries, MMI):
 //

@@ -81,6 +81,7 @@ const (
 	NoRequest                // worker: Reply called while no request is held
 	Backoff                  // worker: reconnecting after the broker was lost
 	Unreachable              // broker: the transport could not deliver to the peer
+	HeldTooLong              // broker: a busy worker held its request past BrokerConfig.HoldLimit
 	numReasons
 )
 
@@ -106,6 +107,7 @@ var reasonNames = [numReasons]string{
 	NoRequest:         "no request held",
 	Backoff:           "backoff",
 	Unreachable:       "unreachable",
+	HeldTooLong:       "held too long",
 }
 
 // NumReasons is the number of Reason values, for arrays of counters indexed by Reason.

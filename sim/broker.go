@@ -39,6 +39,7 @@ func newBrokerNode(r *run) *brokerNode {
 		QueueLimit:        r.sc.Broker.QueueLimit,
 		QueueExpiry:       r.sc.Broker.QueueExpiry,
 		OnWorkerDeath:     policy,
+		HoldLimit:         r.sc.Broker.HoldLimit,
 	}
 	b.fire = func() { b.advance() }
 	return b

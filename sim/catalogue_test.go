@@ -49,8 +49,12 @@ func TestCatalogueEffects(t *testing.T) {
 		"overload": func(m Metrics) error {
 			return want(m.Failures["queue full"] > 0 && m.Failures["expired in queue"] > 0, "queue-full and expiry refusals")
 		},
+		"hung-handler": func(m Metrics) error {
+			return want(m.Removed["held too long"] > 0 && m.Requeues > 0 && m.StuckBusy == 0 && m.Purged == 0 && failed(m) == 0,
+				"workers removed as held too long (none as silent), requeues, none stuck busy, no failure")
+		},
 		"swarm": func(m Metrics) error {
-			return want(total(m.Faults) > 0, "some faults")
+			return want(total(m.Faults) > 0 && m.StuckBusy == 0, "some faults, no worker stuck busy")
 		},
 		"scale": func(m Metrics) error {
 			return want(m.Successes == m.Requests && m.Virtual >= 60e9 && m.Requests > 100000, "60 virtual seconds, all succeed")
@@ -96,4 +100,37 @@ func total(m map[string]uint64) uint64 {
 		n += v
 	}
 	return n
+}
+
+// TestSwarmHoldLimit shows what the swarm's hold limit is for: without it, seeds under
+// message loss end with workers the broker holds busy for a reply that was lost; with
+// it, none.
+func TestSwarmHoldLimit(t *testing.T) {
+	sc, ok := Lookup("swarm")
+	if !ok {
+		t.Fatal("no swarm scenario")
+	}
+	off := sc
+	off.Broker.HoldLimit = 0
+	for _, tc := range []struct {
+		name      string
+		sc        Scenario
+		wantStuck bool
+	}{
+		{"limit off", off, true},
+		{"catalogue", sc, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Sweep(t.Context(), tc.sc, SweepOptions{First: 1, Seeds: 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Failed) > 0 {
+				t.Errorf("%d seeds failed: %+v", len(res.Failed), res.Failed[0].Violations)
+			}
+			if got := res.StuckBusy > 0; got != tc.wantStuck {
+				t.Errorf("workers stuck busy at end = %d over 20 seeds (%d seeds), want stuck: %v", res.StuckBusy, res.StuckSeeds, tc.wantStuck)
+			}
+		})
+	}
 }

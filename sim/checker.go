@@ -21,10 +21,11 @@ const (
 	GMalformed = "G7 malformed-input-harmless"
 	GExact     = "G8 exact-latency"
 	GNoPanic   = "G7 no-panic"
+	GHoldLimit = "E3 hold-limit"
 )
 
 // Guarantees lists the checks, in order.
-var Guarantees = []string{GReply, GEnds, GDispatch, GPurge, GHeld, GMMI, GMalformed, GNoPanic, GExact}
+var Guarantees = []string{GReply, GEnds, GDispatch, GPurge, GHeld, GMMI, GMalformed, GNoPanic, GExact, GHoldLimit}
 
 // endTolerance is the slack of guarantee 2's bound timeout × attempts.
 const endTolerance = time.Millisecond
@@ -36,10 +37,12 @@ type workerModel struct {
 	service      string
 	lastHeard    time.Duration // broker-local time of its last sign of life
 	busy         bool
-	held         uint64 // sequence of the request it holds
-	disconnected bool   // the broker sent it DISCONNECT
-	gone         bool   // removed
-	flagged      bool   // guarantee 4 already reported
+	held         uint64        // sequence of the request it holds
+	since        time.Duration // broker-local time of that dispatch
+	disconnected bool          // the broker sent it DISCONNECT
+	gone         bool          // removed
+	flagged      bool          // guarantee 4 already reported
+	heldFlagged  bool          // the hold limit already reported
 }
 
 // checker evaluates the guarantees online. It only reads what the driver shows it.
@@ -148,7 +151,7 @@ func (k *checker) brokerEvent(o *core.Output) {
 			r.violate(GDispatch, "request dispatched to "+o.Peer.String()+", silent for "+(now-w.lastHeard).String()+" (expired after "+k.bound.String()+")", r.traceLine(brokerIdx, o))
 		}
 		if w != nil {
-			w.busy, w.held = true, o.Seq
+			w.busy, w.held, w.since = true, o.Seq, now
 		}
 	case core.RequestAnswered:
 		if w := k.model(r.broker.in); w != nil {
@@ -339,6 +342,7 @@ func (k *checker) scan() {
 			r.violate(GPurge, "worker "+w.peer.String()+" silent for "+(now-w.lastHeard).String()+", still registered (bound "+k.bound.String()+")",
 				formatTime(r.now())+" broker")
 		}
+		k.scanHolds(now)
 	}
 	for _, c := range r.clients {
 		if len(c.open) == 0 {
@@ -358,6 +362,46 @@ func (k *checker) scan() {
 	if !r.done {
 		r.clock.After(k.period, k.scanFire)
 	}
+}
+
+// holdTolerance is the slack of the hold-limit check: the broker removes a worker at
+// the instant its limit passes, since its driver wakes at NextDeadline.
+const holdTolerance = time.Millisecond
+
+// scanHolds checks the hold limit, when the scenario sets one: no worker stays busy
+// with one request longer than the limit (plus holdTolerance), heartbeats or not.
+func (k *checker) scanHolds(now time.Duration) {
+	limit := k.r.sc.Broker.HoldLimit
+	if limit <= 0 {
+		return
+	}
+	for i := range k.workers {
+		w := &k.workers[i]
+		if w.gone || !w.busy || w.heldFlagged || now-w.since <= limit+holdTolerance {
+			continue
+		}
+		w.heldFlagged = true
+		k.r.violate(GHoldLimit, "worker "+w.peer.String()+" has held seq="+strconv.FormatUint(w.held, 10)+" for "+
+			(now-w.since).String()+", past the hold limit "+limit.String(), formatTime(k.r.now())+" broker")
+	}
+}
+
+// stuckBusy counts the workers the broker still holds busy with a request dispatched
+// longer ago than timeout × attempts: no client can accept that reply any more, so
+// the worker is a phantom unless the broker frees it (the hold limit does).
+func (k *checker) stuckBusy() uint64 {
+	if !k.r.broker.isUp {
+		return 0
+	}
+	now := k.brokerNow()
+	var n uint64
+	for i := range k.workers {
+		w := &k.workers[i]
+		if !w.gone && w.busy && now-w.since > k.deadline {
+			n++
+		}
+	}
+	return n
 }
 
 // bodyString quotes body frames for a message.

@@ -116,6 +116,15 @@
 //     may only fail by a queue-full or expiry refusal (contention) or when 4 × latency
 //   - service time reaches the client timeout. Queued requests show their queueing
 //     delay in the trace (queued, then dispatched).
+//   - E3 hold-limit: only when the scenario sets broker.hold_limit: no worker the
+//     broker still counts as registered holds one request longer than the limit
+//     (plus 1 ms) after its dispatch, in broker time, heartbeats or not. Checked every
+//     quarter interval; the request it held is covered by G5 like any other removal.
+//
+// Metrics.StuckBusy counts, at the end of a run, the workers still busy with a request
+// dispatched longer than timeout × attempts ago: no client waits for that reply, so
+// the worker is a phantom (its REQUEST or REPLY was lost and it heartbeats on). The
+// hold limit is what frees them; the swarm scenario sets it (3 s) for that reason.
 //
 // A violation names the guarantee, the virtual time, the trace line of the event
 // that broke it and the command that replays the run: go run ./cmd/ebsim run NAME

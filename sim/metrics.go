@@ -15,6 +15,9 @@ type Metrics struct {
 	Successes uint64            `json:"successes"` // requests that got their reply
 	Failures  map[string]uint64 `json:"failures"`  // requests that failed, by reason
 	Hung      uint64            `json:"hung"`      // requests still open when the run stopped
+	// StuckBusy counts the workers still busy when the run stopped with a request
+	// older than timeout × attempts: phantoms whose reply was lost (see the hold limit).
+	StuckBusy uint64            `json:"stuck_busy"`
 	Attempts  uint64            `json:"attempts"`  // sends, first attempts and retries
 	Retries   uint64            `json:"retries"`   // sends after a timeout
 	Discarded map[string]uint64 `json:"discarded"` // replies the clients discarded, by reason

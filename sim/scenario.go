@@ -37,6 +37,7 @@ type BrokerSpec struct {
 	QueueLimit    int           `toml:"queue_limit"`     // default 10000; negative: none
 	QueueExpiry   time.Duration `toml:"queue_expiry"`    // default 3s; negative: never
 	OnWorkerDeath string        `toml:"on_worker_death"` // "requeue" (default) or "fail"
+	HoldLimit     time.Duration `toml:"hold_limit"`      // default 0: off; see core.BrokerConfig.HoldLimit
 }
 
 // WorkerSpec configures every worker (core.WorkerConfig).

@@ -274,6 +274,7 @@ func (r *run) result() *Result {
 			Successes: m.successes,
 			Failures:  byReason(&m.failures),
 			Hung:      m.hung,
+			StuckBusy: r.chk.stuckBusy(),
 			Attempts:  m.attempts,
 			Retries:   m.retries,
 			Discarded: byReason(&m.discarded),

@@ -62,6 +62,7 @@ type SeedResult struct {
 	Successes   uint64      `json:"successes"`
 	Failures    uint64      `json:"failures"`
 	Events      uint64      `json:"events"`
+	StuckBusy   uint64      `json:"stuck_busy"` // Metrics.StuckBusy
 	Violations  []Violation `json:"violations,omitempty"`
 }
 
@@ -75,7 +76,9 @@ type SweepResult struct {
 	Successes  uint64         `json:"successes"`
 	Failures   uint64         `json:"failures"`
 	Events     uint64         `json:"events"`
-	Violations map[string]int `json:"violations"` // seeds that broke each guarantee
+	StuckBusy  uint64         `json:"stuck_busy"`  // workers stuck busy at the end, over all seeds
+	StuckSeeds int            `json:"stuck_seeds"` // seeds that ended with a worker stuck busy
+	Violations map[string]int `json:"violations"`  // seeds that broke each guarantee
 	Wall       time.Duration  `json:"-"`
 }
 
@@ -123,7 +126,7 @@ func Sweep(ctx context.Context, sc Scenario, opt SweepOptions) (*SweepResult, er
 					results[i] = SeedResult{
 						Seed: seed, Fingerprint: res.Fingerprint, Requests: res.Metrics.Requests,
 						Successes: res.Metrics.Successes, Failures: res.Metrics.Requests - res.Metrics.Successes,
-						Events: res.Metrics.Events, Violations: res.Violations,
+						Events: res.Metrics.Events, StuckBusy: res.Metrics.StuckBusy, Violations: res.Violations,
 					}
 				}
 				done++
@@ -158,6 +161,10 @@ feed:
 		sum.Successes += s.Successes
 		sum.Failures += s.Failures
 		sum.Events += s.Events
+		sum.StuckBusy += s.StuckBusy
+		if s.StuckBusy > 0 {
+			sum.StuckSeeds++
+		}
 		if len(s.Violations) == 0 {
 			sum.Passed++
 			continue

@@ -65,6 +65,8 @@ func (b BrokerSpec) validate() error {
 		return fieldErr("broker.heartbeat", "must not be negative, got %v", b.Heartbeat)
 	case b.Liveness < 0:
 		return fieldErr("broker.liveness", "must not be negative, got %d", b.Liveness)
+	case b.HoldLimit < 0:
+		return fieldErr("broker.hold_limit", "must not be negative (0 turns the hold limit off), got %v", b.HoldLimit)
 	case b.OnWorkerDeath != "requeue" && b.OnWorkerDeath != "fail":
 		return fieldErr("broker.on_worker_death", "must be \"requeue\" or \"fail\", got %q", b.OnWorkerDeath)
 	}

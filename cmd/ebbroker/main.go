@@ -83,6 +83,7 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	queueLimit := fs.Int("queue-limit", core.DefaultQueueLimit, "requests that may wait per service; 0 means no bound")
 	queueExpiry := fs.Duration("queue-expiry", core.DefaultQueueExpiry, "how long a request may wait for a worker; 0 means forever")
 	onDeath := fs.String("on-worker-death", "requeue", "what happens to the request of a dead worker: requeue or fail")
+	holdLimit := fs.Duration("hold-limit", 0, "how long a busy worker may hold one request, heartbeats or not, before it gets\nDISCONNECT and its request is handled per --on-worker-death; 0 means no limit\n(set it above your longest service time)")
 	linger := fs.Duration("linger", time.Second, "how long the stop may take to flush the last replies")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -105,6 +106,8 @@ func parse(args []string, stdout io.Writer) (config, error) {
 		return cfg, fmt.Errorf("--queue-limit %d: must not be negative", *queueLimit)
 	case *queueExpiry < 0:
 		return cfg, fmt.Errorf("--queue-expiry %v: must not be negative", *queueExpiry)
+	case *holdLimit < 0:
+		return cfg, fmt.Errorf("--hold-limit %v: must not be negative (0 means no limit)", *holdLimit)
 	case *linger < 0:
 		return cfg, fmt.Errorf("--linger %v: must not be negative", *linger)
 	case *frontend == "":
@@ -119,7 +122,7 @@ func parse(args []string, stdout io.Writer) (config, error) {
 		return cfg, fmt.Errorf("--log-format %q: want text or json", *logFormat)
 	}
 	bc := core.BrokerConfig{HeartbeatInterval: *heartbeat, Liveness: *liveness,
-		QueueLimit: *queueLimit, QueueExpiry: *queueExpiry}
+		QueueLimit: *queueLimit, QueueExpiry: *queueExpiry, HoldLimit: *holdLimit}
 	switch *onDeath {
 	case "requeue":
 		bc.OnWorkerDeath = core.Requeue

@@ -38,6 +38,10 @@ func TestRunUsage(t *testing.T) {
 		stderrLine string // a substring of the one line of stderr
 	}{
 		{"help", []string{"-h"}, 0, "Usage: ebbroker", ""},
+		{"help names the hold limit", []string{"-h"}, 0, "-hold-limit duration", ""},
+		// The bad endpoint makes a missing check fail fast instead of serving.
+		{"negative hold limit", []string{"--hold-limit", "-1s", "--frontend", "nonsense", "--backend", "-"}, 2, "", "--hold-limit -1s: must not be negative (0 means no limit)"},
+		{"bad hold limit", []string{"--hold-limit", "long"}, 2, "", "invalid value \"long\" for flag -hold-limit"},
 		{"unknown flag", []string{"--nope"}, 2, "", "flag provided but not defined: -nope"},
 		{"bad duration", []string{"--heartbeat", "soon"}, 2, "", "invalid value \"soon\" for flag -heartbeat"},
 		{"bad liveness", []string{"--liveness", "0"}, 2, "", "--liveness 0: must be at least 1"},
@@ -72,16 +76,29 @@ func TestRunUsage(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	cfg, err := parse([]string{"--frontend", "tcp://*:7000", "--backend", "-", "--heartbeat", "250ms",
-		"--liveness", "5", "--queue-limit", "0", "--queue-expiry", "0", "--on-worker-death", "fail"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := zmq.BrokerOptions{Frontend: "tcp://*:7000", Backend: zmq.NoBackend, Linger: time.Second,
-		Config: core.BrokerConfig{HeartbeatInterval: 250 * time.Millisecond, Liveness: 5, QueueLimit: -1,
-			QueueExpiry: -1, OnWorkerDeath: core.FailRequest}}
-	if d := cmp.Diff(want, cfg.broker); d != "" {
-		t.Errorf("parse mismatch (-want +got):\n%s", d)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want core.BrokerConfig
+	}{
+		{"every broker flag", []string{"--frontend", "tcp://*:7000", "--backend", "-", "--heartbeat", "250ms",
+			"--liveness", "5", "--queue-limit", "0", "--queue-expiry", "0", "--on-worker-death", "fail", "--hold-limit", "90s"},
+			core.BrokerConfig{HeartbeatInterval: 250 * time.Millisecond, Liveness: 5, QueueLimit: -1,
+				QueueExpiry: -1, OnWorkerDeath: core.FailRequest, HoldLimit: 90 * time.Second}},
+		{"hold limit off by default", []string{"--frontend", "tcp://*:7000", "--backend", "-"},
+			core.BrokerConfig{HeartbeatInterval: core.DefaultHeartbeatInterval, Liveness: core.DefaultLiveness,
+				QueueLimit: core.DefaultQueueLimit, QueueExpiry: core.DefaultQueueExpiry}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parse(tc.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := zmq.BrokerOptions{Frontend: "tcp://*:7000", Backend: zmq.NoBackend, Linger: time.Second, Config: tc.want}
+			if d := cmp.Diff(want, cfg.broker); d != "" {
+				t.Errorf("parse mismatch (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 

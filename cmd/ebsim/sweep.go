@@ -85,6 +85,7 @@ func writeSweep(w io.Writer, res *sim.SweepResult) error {
 		{"successes", u(res.Successes)},
 		{"failures (clear, not violations)", u(res.Failures)},
 		{"events", u(res.Events)},
+		{"workers stuck busy at end (seeds)", u(res.StuckBusy) + " (" + strconv.Itoa(res.StuckSeeds) + ")"},
 	}
 	for _, g := range slices.Sorted(maps.Keys(res.Violations)) {
 		rows = append(rows, []string{"seeds violating " + g, strconv.Itoa(res.Violations[g])})

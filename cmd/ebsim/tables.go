@@ -67,6 +67,7 @@ func resultRows(res *sim.Result) [][]string {
 		{"requeues", u(m.Requeues)},
 		{"workers purged (silent)", u(m.Purged)},
 		{"workers removed", counts(m.Removed)},
+		{"workers stuck busy at end", u(m.StuckBusy)},
 		{"inputs dropped by broker", counts(m.Dropped)},
 		{"messages", counts(m.Messages)},
 		{"network", fmt.Sprintf("sent %d, delivered %d, lost %d, duplicated %d, delayed %d",
