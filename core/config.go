@@ -51,6 +51,9 @@ type BrokerConfig struct {
 	QueueExpiry time.Duration
 	// OnWorkerDeath says what happens to the request a dead worker held.
 	OnWorkerDeath DeathPolicy
+	// Access says which authenticated keys may serve which services and send
+	// requests. The zero value allows everything.
+	Access Access
 }
 
 func (c BrokerConfig) withDefaults() BrokerConfig {

@@ -45,6 +45,11 @@
 // is ebwrkapi's shorthand lookup of <name>; mmi.service with an empty body is thus a
 // lookup of a service named "service". Broker-made failures carry no body.
 //
+// Authorization. The transport authenticates each connection (CURVE) and gives the
+// broker the key with each message (ReceiveKey); BrokerConfig.Access says which keys
+// may serve which services and which may send requests. A refused READY gets
+// DISCONNECT and an InputDropped event (NotAuthorized) naming the key and service.
+//
 // # Where each rule is shown
 //
 // Each rule has an interaction script in testdata/ that fails when the rule breaks
@@ -77,6 +82,8 @@
 //	malformed input dropped with its reason             broker_malformed.txt
 //	shutdown fails held and queued requests visibly     broker_shutdown.txt
 //	undeliverable worker removed, request requeued      broker_unreachable.txt
+//	READY from a key not granted the service refused    broker_access_workers.txt
+//	requests only from allowed client keys              broker_access_clients.txt
 //
 // Client (sequence numbers, timeout, retries, MMI):
 //

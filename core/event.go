@@ -81,6 +81,7 @@ const (
 	NoRequest                // worker: Reply called while no request is held
 	Backoff                  // worker: reconnecting after the broker was lost
 	Unreachable              // broker: the transport could not deliver to the peer
+	NotAuthorized            // broker: the peer's key may not serve that service, or not request
 	numReasons
 )
 
@@ -106,6 +107,7 @@ var reasonNames = [numReasons]string{
 	NoRequest:         "no request held",
 	Backoff:           "backoff",
 	Unreachable:       "unreachable",
+	NotAuthorized:     "not authorized",
 }
 
 // NumReasons is the number of Reason values, for arrays of counters indexed by Reason.
