@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/internal/metrics"
+	"github.com/ebwrk/ebwrk/transport/zmq"
+)
+
+// benchStack is a broker, an echo worker and a client over TCP on 127.0.0.1.
+type benchStack struct {
+	name   string
+	client *zmq.Client
+	spent  time.Duration // time in this stack's round trips
+	n      int
+}
+
+// newBenchStack starts a stack, with CURVE (and Access) or without, and with the
+// metrics Recorder fed by every event (as with --metrics) or without.
+func newBenchStack(b *testing.B, ctx context.Context, name string, curve, withMetrics bool) *benchStack {
+	b.Helper()
+	opts := zmq.BrokerOptions{Frontend: "tcp://127.0.0.1:*", Backend: zmq.NoBackend, Linger: -1}
+	var keys *zmq.CurveKeys
+	if curve {
+		spub, ssec := keyPair(b)
+		ppub, psec := keyPair(b)
+		opts.Curve = &zmq.BrokerCurve{SecretKey: ssec}
+		opts.Config.Access = core.Access{Workers: []core.Grant{{Service: "echo", Key: ppub}}, Clients: []string{ppub}}
+		keys = &zmq.CurveKeys{ServerKey: spub, PublicKey: ppub, SecretKey: psec}
+	}
+	joined := make(chan struct{}, 1)
+	var hook func(zmq.Event)
+	if withMetrics {
+		hook = metricsHook(metrics.NewRecorder())
+	}
+	opts.OnEvent = func(e zmq.Event) {
+		if hook != nil {
+			hook(e)
+		}
+		if e.Output.Event == core.WorkerJoined {
+			joined <- struct{}{}
+		}
+	}
+	br, err := zmq.NewBroker(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- br.Run(ctx) }()
+	w := zmq.NewWorker(br.Frontend(), "echo", zmq.WorkerOptions{Linger: -1, Curve: keys})
+	wdone := make(chan error, 1)
+	go func() {
+		wdone <- w.Serve(ctx, func(_ context.Context, req [][]byte) [][]byte { return req })
+	}()
+	<-joined
+	c, err := zmq.NewClient(br.Frontend(), zmq.ClientOptions{Timeout: 10 * time.Second, Attempts: 1, Curve: keys})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			b.Error(err)
+		}
+		<-wdone
+		<-done
+	})
+	return &benchStack{name: name, client: c}
+}
+
+// BenchmarkSyncRoundTrip measures one client's request-reply round trip through the
+// broker, with CURVE off and on and metrics off and on, in one run: four stacks
+// (broker, worker, client) take turns in blocks of 50 round trips, so that all see
+// the same load on a shared machine. It reports each stack's µs per round trip and
+// its ratio to the plain stack's; one op is one round trip (of the stack whose turn
+// it is).
+func BenchmarkSyncRoundTrip(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	stacks := []*benchStack{
+		newBenchStack(b, ctx, "plain", false, false),
+		newBenchStack(b, ctx, "metrics", false, true),
+		newBenchStack(b, ctx, "curve", true, false),
+		newBenchStack(b, ctx, "curve+metrics", true, true),
+	}
+	body := []byte("hello")
+	const block = 50
+	i := 0
+	for b.Loop() {
+		s := stacks[(i/block)%len(stacks)]
+		i++
+		start := time.Now()
+		if _, err := s.client.Request(ctx, "echo", body); err != nil {
+			b.Fatal(s.name, err)
+		}
+		s.spent += time.Since(start)
+		s.n++
+	}
+	plain := stacks[0].spent.Seconds() / float64(stacks[0].n)
+	for _, s := range stacks {
+		per := s.spent.Seconds() / float64(s.n)
+		b.ReportMetric(per*1e6, "µs/"+s.name)
+		if s != stacks[0] {
+			b.ReportMetric(per/plain, s.name+"/plain")
+		}
+	}
+}
+
+func keyPair(b *testing.B) (public, secret string) {
+	b.Helper()
+	public, secret, err := zmq.NewCurveKeyPair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return public, secret
+}
