@@ -29,7 +29,10 @@ func startMetricsBroker(t *testing.T, opts zmq.BrokerOptions) (*zmq.Broker, stri
 	opts.OnEvent = func(e zmq.Event) {
 		hook(e)
 		if e.Output.Event == core.WorkerJoined {
-			joined <- struct{}{}
+			select {
+			case joined <- struct{}{}:
+			default:
+			}
 		}
 	}
 	b, err := zmq.NewBroker(opts)
