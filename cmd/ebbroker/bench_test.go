@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,8 +15,7 @@ import (
 type benchStack struct {
 	name   string
 	client *zmq.Client
-	spent  time.Duration // time in this stack's round trips
-	n      int
+	times  []time.Duration // each round trip's
 }
 
 // newBenchStack starts a stack, with CURVE (and Access) or without, and with the
@@ -81,10 +81,10 @@ func newBenchStack(b *testing.B, name string, curve, withMetrics bool) *benchSta
 
 // BenchmarkSyncRoundTrip measures one client's request-reply round trip through the
 // broker, with CURVE off and on and metrics off and on, in one run: four stacks
-// (broker, worker, client) take turns in blocks of 50 round trips, so that all see
-// the same load on a shared machine. It reports each stack's µs per round trip and
-// its ratio to the plain stack's; one op is one round trip (of the stack whose turn
-// it is).
+// (broker, worker, client) take turns in blocks of 10 round trips, so that all see
+// the same load on a shared machine. It reports each stack's median round trip (the
+// median, since a shared machine's stalls hit the mean) and its ratio to the plain
+// stack's; one op is one round trip (of the stack whose turn it is).
 func BenchmarkSyncRoundTrip(b *testing.B) {
 	stacks := []*benchStack{
 		newBenchStack(b, "plain", false, false),
@@ -94,7 +94,7 @@ func BenchmarkSyncRoundTrip(b *testing.B) {
 	}
 	ctx := b.Context()
 	body := []byte("hello")
-	const block = 50
+	const block = 10
 	i := 0
 	for b.Loop() {
 		s := stacks[(i/block)%len(stacks)]
@@ -103,17 +103,26 @@ func BenchmarkSyncRoundTrip(b *testing.B) {
 		if _, err := s.client.Request(ctx, "echo", body); err != nil {
 			b.Fatal(s.name, err)
 		}
-		s.spent += time.Since(start)
-		s.n++
+		s.times = append(s.times, time.Since(start))
 	}
-	plain := stacks[0].spent.Seconds() / float64(stacks[0].n)
+	plain := median(stacks[0].times)
 	for _, s := range stacks {
-		per := s.spent.Seconds() / float64(s.n)
+		per := median(s.times)
 		b.ReportMetric(per*1e6, "µs/"+s.name)
 		if s != stacks[0] {
 			b.ReportMetric(per/plain, s.name+"/plain")
 		}
 	}
+}
+
+// median returns the median of ds in seconds.
+func median(ds []time.Duration) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2].Seconds()
 }
 
 func keyPair(b *testing.B) (public, secret string) {
