@@ -35,12 +35,16 @@ const MaxServices = 1000
 // OtherService is the service label of the services past MaxServices.
 const OtherService = "_other"
 
-// Buckets are the upper bounds, in seconds, of both histograms: 100 µs to 26 s.
-var Buckets = prometheus.ExponentialBuckets(0.0001, 4, 10)
+// numBuckets is how many upper bounds the histograms have.
+const numBuckets = 10
+
+// Buckets are the upper bounds, in seconds, of both histograms: 100 µs to 26 s, each
+// four times the last. Read-only.
+var Buckets = prometheus.ExponentialBuckets(0.0001, 4, numBuckets)
 
 // histogram counts observations into Buckets (the last count: above them all).
 type histogram struct {
-	counts [11]uint64
+	counts [numBuckets + 1]uint64
 	sum    float64
 	n      uint64
 }
