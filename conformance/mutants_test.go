@@ -56,11 +56,11 @@ var mutants = []mutant{
 		Name: "no-requeue-on-death",
 		Note: "zeromq/malamute#89, zeromq/majordomo#45, prdn/pigato#9",
 		File: "core/broker_worker.go",
-		Old: `			b.fail(r, WorkerDied)
+		Old: `			b.fail(now, r, WorkerDied)
 		} else {
 			b.orphan(now, r)
 		}`,
-		New: `			b.fail(r, WorkerDied)
+		New: `			b.fail(now, r, WorkerDied)
 		}`,
 	},
 	{

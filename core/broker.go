@@ -15,6 +15,7 @@ var errStatusOnRequest = errors.New("core: envelope status on a request")
 // answers mmi. requests itself. See the package doc for the driver loop.
 type Broker struct {
 	cfg      BrokerConfig
+	access   access
 	expiry   time.Duration // Liveness × HeartbeatInterval
 	out      outputs
 	services map[string]*service
@@ -54,6 +55,9 @@ type request struct {
 	body     [][]byte
 	one      [1][]byte // holds a one-frame body, so the received frames can be freed
 	deadline int64     // queue expiry in Unix nanoseconds; 0 means never
+	accepted int64     // when the broker took it in, in Unix nanoseconds
+	queued   int64     // when it last entered its queue, in Unix nanoseconds
+	reported bool      // its first event is out (Output.First)
 }
 
 // NewBroker returns a broker with the given configuration (zero fields: defaults),
@@ -62,6 +66,7 @@ func NewBroker(cfg BrokerConfig, now time.Time) *Broker {
 	cfg = cfg.withDefaults()
 	return &Broker{
 		cfg:      cfg,
+		access:   newAccess(cfg.Access),
 		expiry:   time.Duration(cfg.Liveness) * cfg.HeartbeatInterval,
 		services: make(map[string]*service),
 		workers:  make(map[Peer]*worker),
@@ -73,19 +78,33 @@ func NewBroker(cfg BrokerConfig, now time.Time) *Broker {
 func (b *Broker) Config() BrokerConfig { return b.cfg }
 
 // Receive takes one message from a peer: the frames after the ROUTER identity. Either
-// sub-protocol is accepted from either socket; the header frame tells them apart.
+// sub-protocol is accepted from either socket; the header frame tells them apart. It
+// is ReceiveKey with no key: a broker whose Access restricts anything refuses such a
+// peer's READY and requests.
 func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
+	b.ReceiveKey(now, from, "", frames)
+}
+
+// ReceiveKey is Receive for a message that came on a connection the transport
+// authenticated with key (for CURVE, the peer's public key in Z85). BrokerConfig.Access
+// decides what the key allows: serving a service (READY) and sending requests.
+func (b *Broker) ReceiveKey(now time.Time, from Peer, key string, frames [][]byte) {
 	m, err := Parse(frames)
 	if err != nil {
 		b.drop(from, Malformed, err)
 		return
 	}
 	if m.Protocol == WorkerProtocol {
-		b.workerMessage(now, from, &m)
+		b.workerMessage(now, from, key, &m)
 		return
 	}
 	if m.Status != StatusOK {
 		b.drop(from, Malformed, errStatusOnRequest)
+		return
+	}
+	if !b.access.mayRequest(key) {
+		b.stats.Dropped[NotAuthorized]++
+		b.event(Output{Event: InputDropped, Peer: from, Key: key, Service: string(m.Service), Reason: NotAuthorized})
 		return
 	}
 	if isMMI(m.Service) {
@@ -93,7 +112,7 @@ func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
 		return
 	}
 	b.stats.Requests++
-	r := &request{client: from, seq: m.Seq, envelope: m.Envelope}
+	r := &request{client: from, seq: m.Seq, envelope: m.Envelope, accepted: now.UnixNano()}
 	if len(m.Body) == 1 {
 		r.one[0] = m.Body[0]
 		r.body = r.one[:]
@@ -110,15 +129,16 @@ func (b *Broker) Receive(now time.Time, from Peer, frames [][]byte) {
 		return
 	}
 	if b.cfg.QueueLimit > 0 && s.queue.len() >= b.cfg.QueueLimit {
-		b.fail(r, QueueFull)
+		b.fail(now, r, QueueFull)
 		b.removeIfUnused(s)
 		return
 	}
 	if b.cfg.QueueExpiry > 0 {
 		r.deadline = now.Add(b.cfg.QueueExpiry).UnixNano()
 	}
+	r.queued = r.accepted
 	s.queue.pushBack(r)
-	b.event(Output{Event: RequestQueued, Peer: from, Service: s.name, Seq: r.seq})
+	b.requestEvent(now, r, Output{Event: RequestQueued, Peer: from, Service: s.name, Seq: r.seq})
 }
 
 // popIdle takes the least recently used idle worker of s off its waiting list; nil if
@@ -153,24 +173,38 @@ func (b *Broker) dispatch(now time.Time, w *worker, r *request) {
 	frames = append(frames, r.body...)
 	b.out.add(Output{Kind: SendOutput, To: w.peer, Frames: frames, Protocol: WorkerProtocol,
 		Command: Request, Service: r.service.name, Seq: r.seq})
-	b.event(Output{Event: RequestDispatched, Peer: w.peer, Service: r.service.name, Seq: r.seq})
+	var waited time.Duration
+	if r.queued != 0 {
+		waited = time.Duration(now.UnixNano() - r.queued)
+		r.queued = 0
+	}
+	b.requestEvent(now, r, Output{Event: RequestDispatched, Peer: w.peer, Service: r.service.name, Seq: r.seq, Waited: waited})
 }
 
 // answer sends a worker's reply body to the client of r.
-func (b *Broker) answer(r *request, body [][]byte) {
+func (b *Broker) answer(now time.Time, r *request, body [][]byte) {
 	b.stats.Answered++
 	b.sendClient(r, StatusOK, body)
-	b.event(Output{Event: RequestAnswered, Peer: r.client, Service: r.service.name, Seq: r.seq})
+	b.requestEvent(now, r, Output{Event: RequestAnswered, Peer: r.client, Service: r.service.name, Seq: r.seq})
 }
 
 // fail ends r with a broker-made failure. Only an ebwrk client is told: a standard
 // MDP client has no way to read a failure and recovers by its own timeout (RFC 7).
-func (b *Broker) fail(r *request, why Reason) {
+func (b *Broker) fail(now time.Time, r *request, why Reason) {
 	b.stats.Failed[why]++
 	if r.envelope {
 		b.sendClient(r, reasonStatus(why), nil)
 	}
-	b.event(Output{Event: RequestFailed, Peer: r.client, Service: r.service.name, Seq: r.seq, Reason: why})
+	b.requestEvent(now, r, Output{Event: RequestFailed, Peer: r.client, Service: r.service.name, Seq: r.seq, Reason: why})
+}
+
+// requestEvent records an event about r, with its Elapsed time and, on the first
+// event of r, First.
+func (b *Broker) requestEvent(now time.Time, r *request, o Output) {
+	o.Elapsed = time.Duration(now.UnixNano() - r.accepted)
+	o.First = !r.reported
+	r.reported = true
+	b.event(o)
 }
 
 // sendClient sends a client-protocol reply for r with the given status and body.

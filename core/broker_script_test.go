@@ -11,11 +11,15 @@ import (
 // brokerMachine runs broker scripts (testdata/broker_*.txt). Commands:
 //
 //	config heartbeat=1s liveness=3 queue-limit=N queue-expiry=D on-death=requeue|fail hold-limit=D
+//	       workers=SERVICE/KEY,... clients=KEY,...  (Access; "workers=" alone: none)
 //	                                  (optional first line; the broker starts then)
-//	worker W ready|heartbeat|disconnect SERVICE?    a worker command from back:W
-//	worker W reply|request ADDR BODY...             REPLY (or REQUEST) with a client address
-//	client C [seq=N] request SERVICE BODY...        a client request from front:C
-//	                                                (seq=N: the ebwrk envelope)
+//	worker W [key=K] ready|heartbeat|disconnect SERVICE?
+//	                                                a worker command from back:W
+//	worker W [key=K] reply|request ADDR BODY...     REPLY (or REQUEST) with a client address
+//	client C [key=K] [seq=N] request SERVICE BODY...
+//	                                                a client request from front:C
+//	                                                (seq=N: the ebwrk envelope; key=K:
+//	                                                the connection's authenticated key)
 //	raw SOCKET:ID FRAME...                          any frames; cmd:N is a one-byte frame,
 //	                                                seq:N an envelope, seq:N/S one with status
 //	unreachable SOCKET:ID                           the transport could not deliver to a peer
@@ -53,20 +57,21 @@ func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
 			return nil, err
 		}
 	case "worker":
-		if len(words) < 3 {
-			return nil, fmt.Errorf("usage: worker W COMMAND ...")
+		key, rest := scriptKey(words[2:])
+		if len(rest) < 1 {
+			return nil, fmt.Errorf("usage: worker W [key=K] COMMAND ...")
 		}
-		frames, err := brokerWorkerFrames(words[2], words[3:])
+		frames, err := brokerWorkerFrames(rest[0], rest[1:])
 		if err != nil {
 			return nil, err
 		}
-		m.b.Receive(now, Peer{Backend, words[1]}, frames)
+		m.b.ReceiveKey(now, Peer{Backend, words[1]}, key, frames)
 	case "client":
 		if len(words) < 4 {
-			return nil, fmt.Errorf("usage: client C [seq=N] request SERVICE BODY...")
+			return nil, fmt.Errorf("usage: client C [key=K] [seq=N] request SERVICE BODY...")
 		}
 		p := Peer{Frontend, words[1]}
-		rest := words[2:]
+		key, rest := scriptKey(words[2:])
 		var frames [][]byte
 		if s, ok := strings.CutPrefix(rest[0], "seq="); ok {
 			env, err := parseFrame("seq:" + s)
@@ -83,7 +88,7 @@ func (m *brokerMachine) exec(now time.Time, words []string) ([]string, error) {
 		for _, w := range rest[2:] {
 			frames = append(frames, []byte(w))
 		}
-		m.b.Receive(now, p, frames)
+		m.b.ReceiveKey(now, p, key, frames)
 	case "raw", "unreachable":
 		if len(words) < 2 {
 			return nil, fmt.Errorf("usage: %s SOCKET:ID ...", words[0])
@@ -160,6 +165,25 @@ func parseBrokerConfig(words []string) (BrokerConfig, error) {
 			default:
 				err = fmt.Errorf("want requeue or fail")
 			}
+		case "workers":
+			cfg.Access.Workers = []Grant{}
+			for g := range strings.SplitSeq(v, ",") {
+				svc, key, ok := strings.Cut(g, "/")
+				if g == "" {
+					continue
+				}
+				if !ok {
+					err = fmt.Errorf("%q: want SERVICE/KEY", g)
+				}
+				cfg.Access.Workers = append(cfg.Access.Workers, Grant{Service: svc, Key: key})
+			}
+		case "clients":
+			cfg.Access.Clients = []string{}
+			for k := range strings.SplitSeq(v, ",") {
+				if k != "" {
+					cfg.Access.Clients = append(cfg.Access.Clients, k)
+				}
+			}
 		default:
 			err = fmt.Errorf("unknown key")
 		}
@@ -198,6 +222,16 @@ func brokerWorkerFrames(cmd string, args []string) ([][]byte, error) {
 		return nil, fmt.Errorf("unknown worker command %q", cmd)
 	}
 	return m.Frames(), nil
+}
+
+// scriptKey takes an optional key=K word off the front of words.
+func scriptKey(words []string) (string, []string) {
+	if len(words) > 0 {
+		if k, ok := strings.CutPrefix(words[0], "key="); ok {
+			return k, words[1:]
+		}
+	}
+	return "", words
 }
 
 func brokerParsePeer(s string) (Peer, error) {

@@ -58,7 +58,7 @@ func (b *Broker) expireQueued(now time.Time) {
 			if r.deadline > t {
 				return true
 			}
-			b.fail(r, Expired)
+			b.fail(now, r, Expired)
 			return false
 		})
 		if s.queue.len() == 0 {
@@ -88,13 +88,13 @@ func (b *Broker) Shutdown(now time.Time) {
 		b.stats.WorkersRemoved[Shutdown]++
 		b.event(Output{Event: WorkerRemoved, Peer: w.peer, Service: w.service.name, Reason: Shutdown})
 		if w.holding != nil {
-			b.fail(w.holding, Shutdown)
+			b.fail(now, w.holding, Shutdown)
 			w.holding = nil
 		}
 	}
 	for _, s := range b.svcOrder {
 		for s.queue.len() > 0 {
-			b.fail(s.queue.popFront(), Shutdown)
+			b.fail(now, s.queue.popFront(), Shutdown)
 		}
 		b.event(Output{Event: ServiceRemoved, Service: s.name})
 	}

@@ -11,7 +11,7 @@ const mmiPrefix = "mmi."
 func isMMI(service []byte) bool { return bytes.HasPrefix(service, []byte(mmiPrefix)) }
 
 // workerMessage handles one parsed worker-protocol message.
-func (b *Broker) workerMessage(now time.Time, from Peer, m *Message) {
+func (b *Broker) workerMessage(now time.Time, from Peer, key string, m *Message) {
 	w := b.workers[from]
 	switch m.Command {
 	case Ready:
@@ -23,6 +23,11 @@ func (b *Broker) workerMessage(now time.Time, from Peer, m *Message) {
 			// RFC 8: the mmi. namespace is the broker's own.
 			b.sendDisconnect(from)
 			b.drop(from, ReservedService, nil)
+		case !b.access.mayServe(key, string(m.Service)):
+			// Access: this key may not serve this service; the peer stays unknown.
+			b.sendDisconnect(from)
+			b.stats.Dropped[NotAuthorized]++
+			b.event(Output{Event: InputDropped, Peer: from, Key: key, Service: string(m.Service), Reason: NotAuthorized})
 		default:
 			b.register(now, from, string(m.Service))
 		}
@@ -92,7 +97,7 @@ func (b *Broker) workerReply(now time.Time, w *worker, m *Message) {
 		b.drop(w.peer, AddressMismatch, nil)
 		b.orphan(now, r)
 	} else {
-		b.answer(r, m.Body)
+		b.answer(now, r, m.Body)
 	}
 	b.idle(now, w)
 }
@@ -157,7 +162,7 @@ func (b *Broker) forget(now time.Time, w *worker, why Reason) bool {
 	if r := w.holding; r != nil {
 		b.release(w)
 		if b.cfg.OnWorkerDeath == FailRequest {
-			b.fail(r, WorkerDied)
+			b.fail(now, r, WorkerDied)
 		} else {
 			b.orphan(now, r)
 		}
@@ -173,7 +178,8 @@ func (b *Broker) orphan(now time.Time, r *request) {
 	if b.cfg.QueueExpiry > 0 {
 		r.deadline = now.Add(b.cfg.QueueExpiry).UnixNano()
 	}
-	b.event(Output{Event: RequestRequeued, Peer: r.client, Service: s.name, Seq: r.seq})
+	b.requestEvent(now, r, Output{Event: RequestRequeued, Peer: r.client, Service: s.name, Seq: r.seq})
+	r.queued = now.UnixNano()
 	if w := b.popIdle(now, s); w != nil {
 		b.dispatch(now, w, r)
 		return

@@ -60,6 +60,9 @@ type BrokerConfig struct {
 	// legitimate request (video.cut) may take minutes: set it above the longest
 	// service time you expect.
 	HoldLimit time.Duration
+	// Access says which authenticated keys may serve which services and send
+	// requests. The zero value allows everything.
+	Access Access
 }
 
 func (c BrokerConfig) withDefaults() BrokerConfig {

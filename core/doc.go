@@ -49,6 +49,11 @@
 // is ebwrkapi's shorthand lookup of <name>; mmi.service with an empty body is thus a
 // lookup of a service named "service". Broker-made failures carry no body.
 //
+// Authorization. The transport authenticates each connection (CURVE) and gives the
+// broker the key with each message (ReceiveKey); BrokerConfig.Access says which keys
+// may serve which services and which may send requests. A refused READY gets
+// DISCONNECT and an InputDropped event (NotAuthorized) naming the key and service.
+//
 // # Where each rule is shown
 //
 // Each rule has an interaction script in testdata/ that fails when the rule breaks
@@ -86,6 +91,8 @@
 //	hold limit with on-death=fail: "worker died"        broker_hold_limit_fail.txt
 //	reply just before the limit kept; fresh limit per   broker_hold_limit_kept.txt
 //	  dispatch; NextDeadline back to the tick
+//	READY from a key not granted the service refused    broker_access_workers.txt
+//	requests only from allowed client keys              broker_access_clients.txt
 //
 // Client (sequence numbers, timeout, retries, MMI):
 //

@@ -82,6 +82,7 @@ const (
 	Backoff                  // worker: reconnecting after the broker was lost
 	Unreachable              // broker: the transport could not deliver to the peer
 	HeldTooLong              // broker: a busy worker held its request past BrokerConfig.HoldLimit
+	NotAuthorized            // broker: the peer's key may not serve that service, or not request
 	numReasons
 )
 
@@ -108,6 +109,7 @@ var reasonNames = [numReasons]string{
 	Backoff:           "backoff",
 	Unreachable:       "unreachable",
 	HeldTooLong:       "held too long",
+	NotAuthorized:     "not authorized",
 }
 
 // NumReasons is the number of Reason values, for arrays of counters indexed by Reason.

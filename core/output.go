@@ -3,6 +3,7 @@ package core
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // OutputKind says what an Output asks of the driver or reports to it.
@@ -45,6 +46,18 @@ type Output struct {
 	Reason   Reason   // FailOutput and EventOutput
 	Attempts int      // FailOutput: how many times the request was sent
 	Err      error    // EventOutput: the parse error of a dropped message
+	// Key is the peer's authenticated key on an InputDropped event for NotAuthorized.
+	Key string
+	// Elapsed is, on the broker's request events (RequestQueued, RequestDispatched,
+	// RequestRequeued, RequestAnswered, RequestFailed), how long ago the broker took
+	// the request in: on RequestAnswered, the request's duration at the broker.
+	Elapsed time.Duration
+	// Waited is, on RequestDispatched, how long the request waited in its queue before
+	// this dispatch; zero when an idle worker took it at once.
+	Waited time.Duration
+	// First marks the first event of each request the broker took in (a
+	// RequestDispatched, RequestQueued or RequestFailed): counting them counts requests.
+	First bool
 }
 
 // String describes the output in one stable line, as traces and golden files show it:
@@ -105,6 +118,10 @@ func (o Output) String() string {
 			b.WriteString(o.Service)
 		}
 		writeSeq(&b, o.Seq)
+		if o.Key != "" {
+			b.WriteString(" key=")
+			b.WriteString(o.Key)
+		}
 		if o.Reason != ReasonNone {
 			b.WriteString(" (")
 			b.WriteString(o.Reason.String())

@@ -4,6 +4,7 @@
 // Usage:
 //
 //	ebbroker [flags]
+//	ebbroker keygen NAME    write a CURVE key pair to NAME.key (secret, 0600) and NAME.pub
 //
 // It logs the endpoints it bound, each worker joining and leaving and each refused
 // input with its reason, and stops cleanly on SIGINT or SIGTERM: queued and held
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/internal/metrics"
 	"github.com/ebwrk/ebwrk/transport/zmq"
 )
 
@@ -36,11 +38,15 @@ type config struct {
 	broker    zmq.BrokerOptions
 	logLevel  slog.Level
 	logFormat string
+	metrics   string // --metrics address; empty: none
 }
 
 // run is the whole command: parse args, bind, serve until SIGINT or SIGTERM. Help
 // goes to stdout, the log and errors to stderr.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "keygen" {
+		return keygen(args[1:], stdout, stderr)
+	}
 	cfg, err := parse(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -57,11 +63,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		h = slog.NewTextHandler(stderr, hopts)
 	}
 	cfg.broker.Logger = slog.New(h)
+	rec := metrics.NewRecorder()
+	if cfg.metrics != "" {
+		cfg.broker.OnEvent = metricsHook(rec)
+	}
 
 	b, err := zmq.NewBroker(cfg.broker)
 	if err != nil {
 		fmt.Fprintf(stderr, "ebbroker: %v\n", err)
 		return 2
+	}
+	if cfg.metrics != "" {
+		_, stopMetrics, err := serveMetrics(cfg.metrics, b, rec, cfg.broker.Logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "ebbroker: %v\n", errors.Join(err, b.Close()))
+			return 2
+		}
+		defer stopMetrics()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -87,6 +105,10 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	linger := fs.Duration("linger", time.Second, "how long the stop may take to flush the last replies")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	curveSecret := fs.String("curve-secret", "", "CURVE secret key `file` (from ebbroker keygen, mode 0600): encrypt both endpoints")
+	clientsAllow := fs.String("clients-allow", "", "`file` of client public keys, one a line; without it any CURVE client may connect (encryption without authentication)")
+	workersAllow := fs.String("workers-allow", "", "`file` of lines \"SERVICE PUBKEY\" (SERVICE * for any): which key may serve which service; without it any CURVE worker may serve any service")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics and /healthz on `address` (host:port)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(fs, stdout)
@@ -145,13 +167,17 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	if *linger == 0 {
 		cfg.broker.Linger = -1
 	}
+	if err := security(&cfg, *curveSecret, *clientsAllow, *workersAllow); err != nil {
+		return cfg, err
+	}
+	cfg.metrics = *metricsAddr
 	return cfg, nil
 }
 
 // usage prints the help.
 func usage(fs *flag.FlagSet, w io.Writer) {
 	var b strings.Builder
-	b.WriteString("Usage: ebbroker [flags]\n\n")
+	b.WriteString("Usage: ebbroker [flags]\n       ebbroker keygen NAME   (writes NAME.key, secret, mode 0600, and NAME.pub)\n\n")
 	b.WriteString("The ebwrk broker (MDP/0.1 + MMI with the ebwrk extensions) on ZeroMQ.\n")
 	b.WriteString("Clients connect to the frontend, workers to the backend; either endpoint accepts both.\n")
 	b.WriteString("SIGINT or SIGTERM stops it: waiting requests are failed visibly, workers get DISCONNECT.\n\nFlags:\n")

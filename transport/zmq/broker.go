@@ -55,6 +55,11 @@ type BrokerOptions struct {
 	// core.Broker and every message the broker could not deliver. It must not block
 	// and must not keep the event's frames.
 	OnEvent func(Event)
+	// Curve, when set, turns CURVE on for both endpoints (curve.go): plain peers get
+	// nothing through, and each message reaches the core with its peer's key, which
+	// Config.Access checks. ROUTER_HANDOVER is then off, so that no peer can take
+	// over another's identity.
+	Curve *BrokerCurve
 }
 
 // BrokerStats counts what a Broker did: the protocol's counters and the driver's.
@@ -82,6 +87,8 @@ type Broker struct {
 	scratch recvScratch
 	out     sendScratch
 	ids     identities
+	keys    identities    // the CURVE keys of peers, interned
+	zapDone chan struct{} // closed when the ZAP handler has ended; nil without CURVE
 	undeliv atomic.Uint64
 	pending atomic.Int32 // queries waiting, so the loop locks mu only when needed
 	mu      sync.Mutex   // guards state and queries
@@ -126,6 +133,7 @@ func NewBroker(opts BrokerOptions) (*Broker, error) {
 		core: core.NewBroker(opts.Config, time.Now()),
 		log:  newEventLog(opts.Logger, opts.OnEvent),
 		ids:  newIdentities(),
+		keys: newIdentities(),
 	}
 	if err := b.open(); err != nil {
 		return nil, errors.Join(err, b.release())
@@ -141,13 +149,18 @@ func (b *Broker) open() error {
 		return err
 	}
 	b.sock = s
+	if b.opts.Curve != nil {
+		if err := b.startCurve(s); err != nil {
+			return err
+		}
+	}
 	// ROUTER_MANDATORY: an undeliverable message is an error we count and report,
 	// never a silent drop. Handover lets a client that reconnects with a fixed
 	// identity (a Lazy Pirate REQ client) take its identity over at once.
 	if err := s.SetRouterMandatory(1); err != nil {
 		return fmt.Errorf("zmq: set ROUTER_MANDATORY: %w", err)
 	}
-	if err := s.SetRouterHandover(true); err != nil {
+	if err := s.SetRouterHandover(b.opts.Curve == nil); err != nil {
 		return fmt.Errorf("zmq: set ROUTER_HANDOVER: %w", err)
 	}
 	if b.frontEP, err = b.bind(b.opts.Frontend); err != nil {
@@ -188,6 +201,9 @@ func (b *Broker) release() error {
 	}
 	if err := b.zctx.Term(); err != nil {
 		errs = append(errs, fmt.Errorf("zmq: terminate context: %w", err))
+	}
+	if b.zapDone != nil {
+		<-b.zapDone
 	}
 	return errors.Join(errs...)
 }

@@ -81,7 +81,7 @@ func (l *eventLog) event(now time.Time, o *core.Output) {
 	if !l.enabled(level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 5)
+	attrs := make([]slog.Attr, 0, 6)
 	if o.Peer != (core.Peer{}) {
 		attrs = append(attrs, slog.String("peer", peerName(o.Peer)))
 	}
@@ -96,6 +96,9 @@ func (l *eventLog) event(now time.Time, o *core.Output) {
 	}
 	if o.Err != nil {
 		attrs = append(attrs, slog.String("err", o.Err.Error()))
+	}
+	if o.Key != "" {
+		attrs = append(attrs, slog.String("key", o.Key))
 	}
 	l.write(level, msg, attrs...)
 }

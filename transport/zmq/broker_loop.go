@@ -34,7 +34,7 @@ func (b *Broker) loop(ctx context.Context) error {
 		switch {
 		case err == nil:
 			if string(id) != b.kickID {
-				b.core.Receive(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(id)}, frames)
+				b.core.ReceiveKey(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(id)}, b.peerKey(), frames)
 				b.flush(now)
 			}
 		case !isAgain(err) && !isInterrupted(err):

@@ -30,6 +30,8 @@ type ClientOptions struct {
 	// HighWaterMark bounds the messages queued on the connection in each direction.
 	// Zero means 10000.
 	HighWaterMark int
+	// Curve, when set, makes the connection CURVE (curve.go). Nil means plain.
+	Curve *CurveKeys
 }
 
 // ClientStats counts what a Client did.
@@ -51,6 +53,7 @@ type Client struct {
 	endpoint string
 	cfg      core.ClientConfig
 	hwm      int
+	curve    *CurveKeys
 	zctx     *zmq4.Context
 	waiter   *sockWaiter // the leader waits in it; new requests kick it
 	loop     *clientLoop // the loop's state, used by the leader alone
@@ -101,6 +104,7 @@ func NewClient(endpoint string, opts ClientOptions) (*Client, error) {
 		endpoint: endpoint,
 		cfg:      core.ClientConfig{Timeout: opts.Timeout, Attempts: opts.Attempts, Standard: opts.Standard},
 		hwm:      opts.HighWaterMark,
+		curve:    opts.Curve,
 		zctx:     zctx,
 		done:     make(chan struct{}),
 	}
@@ -121,6 +125,9 @@ func (c *Client) connect() (*zmq4.Socket, error) {
 	s, err := newSocket(c.zctx, zmq4.DEALER, c.hwm, 0)
 	if err != nil {
 		return nil, err
+	}
+	if err := c.curve.apply(s); err != nil {
+		return nil, errors.Join(err, s.Close())
 	}
 	if err := s.Connect(c.endpoint); err != nil {
 		return nil, errors.Join(fmt.Errorf("zmq: connect %s: %w", c.endpoint, err), s.Close())

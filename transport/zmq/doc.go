@@ -96,6 +96,19 @@
 // never returns keeps its worker alive: it is the process that dies, or goes silent,
 // that the broker expires.
 //
+// # CURVE
+//
+// BrokerOptions.Curve makes the broker a CURVE server (RFC 26) on both endpoints,
+// with a ZAP handler (RFC 27) of its own in its own context (curve.go says why not
+// zmq4's): it admits the keys of BrokerCurve.Allow (nil: any) and names each
+// connection by its key, the User-Id libzmq then attaches to every message. The loop
+// reads it from the message's first part (curve_msg.go: one more cgo call per
+// message, only with CURVE) and hands it to core.Broker.ReceiveKey, where
+// core.BrokerConfig.Access decides who may serve what and who may request. With
+// CURVE the ROUTER does without ROUTER_HANDOVER, so that no peer takes over another's
+// identity. Client and Worker take the broker's public key and their own key pair
+// (CurveKeys).
+//
 // # Errors
 //
 // Every error says where it comes from ("zmq: bind tcp://*:5555: address already in

@@ -110,6 +110,7 @@ type recvScratch struct {
 	rx     C.ebwrk_rx
 	sizes  [maxParts]C.size_t
 	frames [][]byte
+	user   userID // the User-Id of the message, when on (curve_msg.go)
 }
 
 // recv receives one whole message; EAGAIN (see isAgain) means there is none. With
@@ -144,6 +145,9 @@ func (r *recvScratch) read(s *zmq4.Socket, wait bool) error {
 		n, err := C.ebwrk_recv(sock, flags, &r.rx, &r.sizes[0], &more)
 		if n < 0 {
 			return zmqErr(err)
+		}
+		if r.user.on && len(r.frames) == 0 {
+			r.user.read(&r.rx.part[0])
 		}
 		total := 0
 		for i := range int(n) {

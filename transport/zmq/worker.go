@@ -49,6 +49,8 @@ type WorkerOptions struct {
 	// Logger receives the worker's events (broker lost, DISCONNECT received,
 	// reconnects, refused input). Nil means no log.
 	Logger *slog.Logger
+	// Curve, when set, makes each connection CURVE (curve.go). Nil means plain.
+	Curve *CurveKeys
 }
 
 // Worker serves one service for a broker on one DEALER connection at a time,
@@ -61,6 +63,7 @@ type Worker struct {
 	hwm      int
 	linger   time.Duration
 	log      *slog.Logger
+	curve    *CurveKeys
 	serving  atomic.Bool
 
 	recv recvLoop // the state of the loop style
@@ -85,6 +88,7 @@ func NewWorker(endpoint, service string, opts WorkerOptions) *Worker {
 		hwm:    opts.HighWaterMark,
 		linger: opts.Linger,
 		log:    opts.Logger,
+		curve:  opts.Curve,
 	}
 }
 

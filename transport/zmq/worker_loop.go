@@ -266,6 +266,9 @@ func (l *workerLoop) reconnect() error {
 	if err != nil {
 		return err
 	}
+	if err := l.w.curve.apply(s); err != nil {
+		return errors.Join(err, s.Close())
+	}
 	if err := s.Connect(l.w.endpoint); err != nil {
 		return errors.Join(fmt.Errorf("zmq: connect %s: %w", l.w.endpoint, err), s.Close())
 	}
