@@ -39,7 +39,7 @@ Usage:
                                                 --shard runs one part of the seeds
   ebsim merge [--json] FILE|DIR...              the summary of a sharded sweep, as one
                                                 unsharded sweep prints it
-  ebsim report [--out DIR]                      write the reports/ pages (Markdown and
+  ebsim report [--out DIR] [--format svg|png]   write the reports/ pages (Markdown and
                                                 SVG plots), byte-identical on every run
   ebsim shrink NAME|FILE [--seed N] [--out FILE]
                                                 reduce a failing run's faults to a
