@@ -45,9 +45,9 @@ type Runner struct {
 	// OnResult, when set, is called with each final result as it comes.
 	OnResult func(Result)
 
-	rc      *zmq.RawContext
-	mu      sync.Mutex // serializes restarts and OnResult
-	serial  atomic.Int64
+	rc       *zmq.RawContext
+	mu       sync.Mutex // serializes restarts and OnResult
+	serial   atomic.Int64
 	Restarts int // how many times a dead or hung broker was restarted
 }
 
