@@ -68,9 +68,12 @@ var robustCases = []*Case{
 		Run: func(t *T) {
 			svc := t.Svc("big")
 			big := bytes.Repeat([]byte("0123456789abcdef"), 5<<20/16)
-			w := t.Worker(svc)
+			// The request waits in the queue, so that the worker is registered
+			// only from its dispatch on: it cannot fall silent while 5 MB travel.
 			c := t.Client()
 			c.SendFrames([][]byte{{}, []byte(mdpc), []byte(svc), big})
+			c.ExpectNothing("queued", t.Quiet(), false)
+			w := t.Worker(svc)
 			m := w.ExpectBeating("the 5 MB request", t.Soon(), empty, mdpw, request, "*", empty, "*")
 			if !bytes.Equal(m[5], big) {
 				t.Fatalf("the worker got a %d-byte body, want the %d bytes sent", len(m[5]), len(big))
