@@ -26,7 +26,7 @@ var (
 	brokerFrontend  = flag.String("frontend", "", "wire kit: `endpoint` of a running broker under test")
 	brokerBackend   = flag.String("backend", "", "wire kit: `endpoint` of its backend (default: the frontend serves both)")
 	brokerHeartbeat = flag.Duration("broker-heartbeat", 0, "wire kit: the broker's heartbeat `interval` (default 100ms for the built ebbroker, 1s otherwise)")
-	brokerLiveness  = flag.Int("broker-liveness", 3, "wire kit: the broker's liveness")
+	brokerLiveness  = flag.Int("broker-liveness", 0, "wire kit: the broker's liveness (default 10 for the built ebbroker, 3 otherwise)")
 	brokerExpiry    = flag.Duration("broker-queue-expiry", wirekit.Defaults.QueueExpiry, "wire kit: the broker's queue expiry (0: never)")
 	brokerLevels    = flag.String("broker-levels", "", "wire kit: comma-separated levels to run (MUST, SHOULD, MAY, ebwrk); default all")
 	kitMutants      = flag.String("wirekit.mutants", "", "TestWireKitMutants: \"all\" (every mutant a case names) or comma-separated mutant names; default a fast few")
@@ -50,6 +50,17 @@ func buildEbbroker(ctx context.Context, root, dir string) (string, error) {
 	return bin, nil
 }
 
+// kitDefaults fills the zero heartbeat and liveness of s from d.
+func kitDefaults(s, d wirekit.Settings) wirekit.Settings {
+	if s.Heartbeat == 0 {
+		s.Heartbeat = d.Heartbeat
+	}
+	if s.Liveness == 0 {
+		s.Liveness = d.Liveness
+	}
+	return s
+}
+
 // runKit runs cases against target and returns the results.
 func runKit(t *testing.T, target *wirekit.Target, s wirekit.Settings, cases []*wirekit.Case, jobs int) ([]wirekit.Result, int) {
 	t.Helper()
@@ -62,7 +73,7 @@ func runKit(t *testing.T, target *wirekit.Target, s wirekit.Settings, cases []*w
 }
 
 // TestWireKit runs the wire kit's whole catalogue against a broker: ebbroker built
-// from this module with 100 ms heartbeats (every case must pass), or the broker the
+// from this module with 100 ms heartbeats and liveness 10 (every case must pass), or the broker the
 // flags name (-broker-exec or -frontend/-backend, with its settings). Each case is
 // a subtest that reports its verdict.
 func TestWireKit(t *testing.T) {
@@ -73,9 +84,7 @@ func TestWireKit(t *testing.T) {
 	var target *wirekit.Target
 	switch {
 	case *brokerFrontend != "":
-		if s.Heartbeat == 0 {
-			s.Heartbeat = wirekit.Defaults.Heartbeat
-		}
+		s = kitDefaults(s, wirekit.Defaults)
 		target = wirekit.Fixed(*brokerFrontend, *brokerBackend)
 		if err := target.WaitUp(t.Context(), 10*time.Second); err != nil {
 			t.Fatal(err)
@@ -83,9 +92,10 @@ func TestWireKit(t *testing.T) {
 	default:
 		command := *brokerExec
 		if command == "" {
-			if s.Heartbeat == 0 {
-				s.Heartbeat = 100 * time.Millisecond
-			}
+			// Short heartbeats keep the run short; a liveness of 10 keeps a
+			// loaded machine (the whole suite at once) from purging workers
+			// that are only slow. The purge cases scale with it.
+			s = kitDefaults(s, wirekit.Settings{Heartbeat: 100 * time.Millisecond, Liveness: 10})
 			root, err := moduleRoot()
 			if err != nil {
 				t.Fatal(err)
@@ -95,8 +105,8 @@ func TestWireKit(t *testing.T) {
 				t.Fatal(err)
 			}
 			command = ebbrokerCommand(bin, s)
-		} else if s.Heartbeat == 0 {
-			s.Heartbeat = wirekit.Defaults.Heartbeat
+		} else {
+			s = kitDefaults(s, wirekit.Defaults)
 		}
 		var err error
 		target, err = wirekit.Exec(t.Context(), command, nil)

@@ -71,8 +71,9 @@ type Case struct {
 	// this case; Unreachable says instead why no mutant of core can break the rule.
 	Mutant      string
 	Unreachable string
-	// Bound is the most the case may take, in heartbeat intervals plus ten seconds
-	// (the waits for what must come at once last at least two seconds each).
+	// Bound is the most the case may take, in heartbeat intervals, plus the queue
+	// expiry and ten seconds (the waits for what must come at once last at least two
+	// seconds each), plus twenty for a Solo case.
 	Bound int
 	// Solo cases run with nothing else at the same time: they load the broker or
 	// measure time closely.
@@ -83,7 +84,11 @@ type Case struct {
 
 // Timeout returns the case's bound for the given settings.
 func (c *Case) Timeout(s Settings) time.Duration {
-	return time.Duration(c.Bound)*s.Heartbeat + max(s.QueueExpiry, 0) + 10*time.Second
+	d := time.Duration(c.Bound)*s.Heartbeat + max(s.QueueExpiry, 0) + 10*time.Second
+	if c.Solo {
+		d += 20 * time.Second // the heavy cases, whose pace is the machine's
+	}
+	return d
 }
 
 // Catalogue returns every case, ordered by ID group as written.

@@ -78,6 +78,7 @@ var robustCases = []*Case{
 			if !bytes.Equal(m[5], big) {
 				t.Fatalf("the worker got a %d-byte body, want the %d bytes sent", len(m[5]), len(big))
 			}
+			w.Beat() // the 5 MB reply may take a while to arrive whole
 			w.SendFrames([][]byte{{}, []byte(mdpw), []byte(reply), m[3], {}, big})
 			r := c.Expect("the 5 MB reply", t.Soon(), empty, mdpc, svc, "*")
 			if !bytes.Equal(r[3], big) {
@@ -113,9 +114,9 @@ var robustCases = []*Case{
 }
 
 // thousandClients opens 1,000 DEALER clients that send one request each at once;
-// four workers answer with the request's body, and every client must get its own.
+// sixteen workers answer with the request's body, and every client must get its own.
 func thousandClients(t *T) {
-	const n, workers = 1000, 4
+	const n, workers = 1000, 16
 	svc := t.Svc("echo")
 	cs := make([]*Peer, n)
 	socks := make([]*zmq.RawSocket, n)
@@ -138,14 +139,17 @@ func thousandClients(t *T) {
 			}
 		}
 	}
-	got, served := 0, 0
+	poller := zmq.NewRawPoller(socks)
+	got, served, reconnects := 0, 0, 0
 	done := make([]bool, n)
 	last := time.Now()
 	var nextBeat time.Time
 	for got < n {
 		t.check()
-		if time.Since(last) > t.Soon() {
-			t.Fatalf("%d of %d replies, %d requests served; none for %v", got, n, served, t.Soon())
+		// A thousand handshakes on a loaded machine may take seconds: the case
+		// fails only when nothing moves for ten seconds.
+		if stall := max(t.Soon(), 10*time.Second); time.Since(last) > stall {
+			t.Fatalf("%d of %d replies, %d requests served; none for %v", got, n, served, stall)
 		}
 		for _, w := range ws {
 			for {
@@ -155,6 +159,15 @@ func thousandClients(t *T) {
 				}
 				if IsHeartbeat(m) {
 					continue
+				}
+				if Match(m, []string{empty, mdpw, disconnect}) {
+					// RFC 7 rule 6: a worker told to go reconnects on a new
+					// socket. A broker slowed by the load may purge one; the
+					// request it held is then the broker's to requeue.
+					_ = w.s.Close()
+					*w = *t.Worker(svc) // the old socket is closed: both close again harmlessly
+					reconnects++
+					break
 				}
 				if !Match(m, []string{empty, mdpw, request, "*", empty, "*"}) {
 					t.Fatalf("a worker got %s, want a REQUEST", Show(m))
@@ -170,7 +183,7 @@ func thousandClients(t *T) {
 		if time.Now().After(nextBeat) {
 			nextBeat = time.Now().Add(t.Beat() / 2)
 		}
-		ready, err := zmq.PollRaw(socks, 10*time.Millisecond)
+		ready, err := poller.Poll(time.Millisecond)
 		if err != nil {
 			t.Fatalf("poll: %v", err)
 		}
@@ -190,5 +203,5 @@ func thousandClients(t *T) {
 			}
 		}
 	}
-	t.Seen("%s", fmt.Sprintf("%d replies in %v", n, time.Since(start).Round(time.Millisecond)))
+	t.Seen("%s", fmt.Sprintf("%d replies in %v, %d worker reconnects", n, time.Since(start).Round(time.Millisecond), reconnects))
 }

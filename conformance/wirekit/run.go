@@ -199,9 +199,9 @@ func runScript(t *T, c *Case) {
 
 // probe asks the broker something every MDP broker must answer (an mmi.service
 // lookup on the frontend, a HEARTBEAT from an unknown worker on the backend) and
-// reports whether either answer came within max(2 s, 3 intervals).
+// reports whether either answer came within max(5 s, 3 intervals).
 func (r *Runner) probe(ctx context.Context) bool {
-	d := max(2*time.Second, 3*r.Settings.Heartbeat)
+	d := max(5*time.Second, 3*r.Settings.Heartbeat)
 	t := &T{ctx: ctx, deadline: time.Now().Add(d + time.Second), S: r.Settings,
 		front: r.Target.Frontend, back: r.Target.Backend, rc: r.rc}
 	ok := false

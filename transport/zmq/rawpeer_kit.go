@@ -160,27 +160,36 @@ func (p *RawSocket) recvNow() ([][]byte, error) {
 // Close closes the socket without lingering.
 func (p *RawSocket) Close() error { return p.s.Close() }
 
-// PollRaw waits at most d until one of socks has a message and returns the indexes
-// of those that have; none when the time passed.
-func PollRaw(socks []*RawSocket, d time.Duration) ([]int, error) {
+// RawPoller waits on many raw sockets at once; it is built once and polled often.
+type RawPoller struct {
+	p *zmq4.Poller
+}
+
+// NewRawPoller makes a poller for socks; the indexes Poll returns are theirs.
+func NewRawPoller(socks []*RawSocket) *RawPoller {
 	poller := zmq4.NewPoller()
 	for _, s := range socks {
 		poller.Add(s.s, zmq4.POLLIN)
 	}
-	for {
-		polled, err := poller.PollAll(d)
-		if err != nil {
-			if isErrno(err, syscall.EINTR) {
-				continue
-			}
-			return nil, fmt.Errorf("zmq: raw poll: %w", err)
+	return &RawPoller{p: poller}
+}
+
+// Poll waits at most d until one of the sockets has a message and returns the
+// indexes of those that have; none when the time passed. An interrupted wait
+// returns none as well.
+func (p *RawPoller) Poll(d time.Duration) ([]int, error) {
+	polled, err := p.p.PollAll(d)
+	if err != nil {
+		if isErrno(err, syscall.EINTR) {
+			return nil, nil
 		}
-		var ready []int
-		for i, p := range polled {
-			if p.Events&zmq4.POLLIN != 0 {
-				ready = append(ready, i)
-			}
-		}
-		return ready, nil
+		return nil, fmt.Errorf("zmq: raw poll: %w", err)
 	}
+	var ready []int
+	for i, s := range polled {
+		if s.Events&zmq4.POLLIN != 0 {
+			ready = append(ready, i)
+		}
+	}
+	return ready, nil
 }
