@@ -51,7 +51,7 @@ var ebwrkCases = []*Case{
 		Mutant: "no-requeue-on-death", Bound: 30,
 		Run: func(t *T) {
 			svc := t.Svc("echo")
-			w1 := t.Worker(svc)
+			w1 := t.Worker(svc).KeepAlive()
 			c := t.Client()
 			c.Send(empty, mdpc, svc, "job")
 			w1.ExpectBeating("the request to w1", t.Soon(), empty, mdpw, request, "*", empty, "job")
@@ -85,7 +85,7 @@ var ebwrkCases = []*Case{
 		Mutant: "reply-address-unchecked", Bound: 30,
 		Run: func(t *T) {
 			svc := t.Svc("echo")
-			w := t.Worker(svc)
+			w := t.Worker(svc).KeepAlive()
 			c := t.Client()
 			c.Send(empty, mdpc, svc, "one")
 			req := w.ExpectBeating("the request", t.Soon(), empty, mdpw, request, "*", empty, "one")

@@ -34,7 +34,7 @@ var workerCases = []*Case{
 		Mutant: "busy-worker-stays-waiting", Bound: 25,
 		Run: func(t *T) {
 			svc := t.Svc("echo")
-			w := t.Worker(svc)
+			w := t.Worker(svc).KeepAlive()
 			c := t.Client()
 			c.Send(empty, mdpc, svc, "1")
 			req := w.ExpectBeating("the first request", t.Soon(), empty, mdpw, request, "*", empty, "1")
@@ -53,9 +53,9 @@ var workerCases = []*Case{
 		Mutant: "waiting-list-of-another-service", Bound: 30,
 		Run: func(t *T) {
 			a, b := t.Svc("a"), t.Svc("b")
-			wb := t.Worker(b)
+			wb := t.Worker(b).KeepAlive()
 			wb.Joined()
-			wa := t.Worker(a)
+			wa := t.Worker(a).KeepAlive()
 			wa.Joined()
 			ca, cb := t.Client(), t.Client()
 			for round := range 2 {
@@ -76,9 +76,9 @@ var workerCases = []*Case{
 		Mutant: "most-recently-used-dispatch", Bound: 30,
 		Run: func(t *T) {
 			svc := t.Svc("echo")
-			w1 := t.Worker(svc)
+			w1 := t.Worker(svc).KeepAlive()
 			w1.Joined()
-			w2 := t.Worker(svc)
+			w2 := t.Worker(svc).KeepAlive()
 			w2.Joined()
 			c := t.Client()
 			c.Send(empty, mdpc, svc, "a")
@@ -220,7 +220,7 @@ var workerCases = []*Case{
 		Mutant: "reply-delimiter-unchecked", Bound: 30,
 		Run: func(t *T) {
 			svc := t.Svc("echo")
-			w := t.Worker(svc)
+			w := t.Worker(svc).KeepAlive()
 			c := t.Client()
 			c.Send(empty, mdpc, svc, "x")
 			req := w.ExpectBeating("the request", t.Soon(), empty, mdpw, request, "*", empty, "x")

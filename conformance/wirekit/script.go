@@ -101,11 +101,12 @@ func (t *T) Wait(d time.Duration) {
 	end := time.Now().Add(d)
 	for {
 		t.check()
+		t.tickAlive()
 		left := time.Until(end)
 		if left <= 0 {
 			return
 		}
-		timer := time.NewTimer(min(left, 50*time.Millisecond))
+		timer := time.NewTimer(min(left, 25*time.Millisecond))
 		select {
 		case <-timer.C:
 		case <-t.ctx.Done():
@@ -162,6 +163,25 @@ type Peer struct {
 	Name   string
 	req    bool
 	worker bool // sent READY and no DISCONNECT: close says DISCONNECT
+	alive  bool // KeepAlive: beats every half interval while the case waits
+	beat   time.Time
+}
+
+// KeepAlive makes the worker p send a HEARTBEAT every half interval whenever the
+// case waits on any peer, so that it is never silent long enough to be purged
+// while the case watches something else.
+func (p *Peer) KeepAlive() *Peer {
+	p.alive = true
+	return p
+}
+
+// tickAlive beats the KeepAlive workers that are due.
+func (t *T) tickAlive() {
+	for _, p := range t.peers {
+		if p.alive && p.worker && time.Since(p.beat) >= t.S.Heartbeat/2 {
+			p.Beat()
+		}
+	}
 }
 
 // Send sends frames given as strings.
@@ -178,15 +198,19 @@ func (p *Peer) SendFrames(frames [][]byte) {
 }
 
 // Beat sends a worker HEARTBEAT.
-func (p *Peer) Beat() { p.Send(empty, mdpw, heartbeat) }
+func (p *Peer) Beat() {
+	p.Send(empty, mdpw, heartbeat)
+	p.beat = time.Now()
+}
 
 // Recv returns the next message within d (HEARTBEATs included), or nil.
 func (p *Peer) Recv(d time.Duration) [][]byte {
 	end := time.Now().Add(d)
 	for {
 		p.t.check()
+		p.t.tickAlive()
 		left := time.Until(end)
-		m, err := p.s.Recv(max(0, min(left, 50*time.Millisecond)))
+		m, err := p.s.Recv(max(0, min(left, 25*time.Millisecond)))
 		if err == nil {
 			return m
 		}
