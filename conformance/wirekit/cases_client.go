@@ -7,9 +7,10 @@ import (
 )
 
 // Joined waits until the broker heartbeats p, which shows that it registered p's
-// READY (RFC 7: the broker heartbeats every worker), keeping p alive meanwhile.
+// READY (RFC 7: the broker heartbeats every worker), keeping p alive meanwhile. It
+// waits Soon, not one interval: the heartbeat timing has cases of its own.
 func (p *Peer) Joined() {
-	d := 2*p.t.S.Heartbeat + p.t.Slack()
+	d := p.t.Soon()
 	end := time.Now().Add(d)
 	for {
 		p.Beat()
