@@ -79,11 +79,11 @@ var clientCases = []*Case{
 			svc := t.Svc("late")
 			c := t.Client()
 			c.Send(empty, mdpc, svc, "q")
-			c.ExpectNothing("no worker yet", t.Quiet(), false)
+			c.ExpectNothing("no worker yet", t.Queued(), false)
 			w := t.Worker(svc)
 			w.Serve("the queued request on READY", t.Soon(), []string{"q"}, "a")
 			c.Expect("the reply", t.Soon(), empty, mdpc, svc, "a")
-			t.Seen("queued %v, then delivered", t.Quiet())
+			t.Seen("queued %v, then delivered", t.Queued())
 		},
 	},
 	{

@@ -72,7 +72,7 @@ var robustCases = []*Case{
 			// only from its dispatch on: it cannot fall silent while 5 MB travel.
 			c := t.Client()
 			c.SendFrames([][]byte{{}, []byte(mdpc), []byte(svc), big})
-			c.ExpectNothing("queued", t.Quiet(), false)
+			c.ExpectNothing("queued", t.Queued(), false)
 			for attempt := 1; ; attempt++ {
 				if largeBodyRound(t, c, svc, big) {
 					t.Seen("5 MiB each way (attempt %d)", attempt)
@@ -157,8 +157,10 @@ func thousandClients(t *T) {
 		ws[i] = t.Worker(svc)
 	}
 	start := time.Now()
+	sent := make([]time.Time, n)
 	for i, c := range cs {
 		c.Send(empty, mdpc, svc, "c"+strconv.Itoa(i))
+		sent[i] = time.Now()
 		if i%100 == 0 {
 			for _, w := range ws {
 				w.Beat()
@@ -166,7 +168,16 @@ func thousandClients(t *T) {
 		}
 	}
 	poller := zmq.NewRawPoller(socks)
-	got, served, reconnects := 0, 0, 0
+	got, served, reconnects, resent := 0, 0, 0, 0
+	// A request that waited past the queue expiry is gone; its client sends it
+	// again once, as RFC 7's clients recover (a reply to both is then no error).
+	// Once only: a broker that drops requests for good still fails.
+	resendAfter := time.Duration(0)
+	if t.S.QueueExpiry > 0 {
+		resendAfter = t.S.QueueExpiry + t.Beat()
+	}
+	var nextResend time.Time
+	again := make([]bool, n)
 	done := make([]bool, n)
 	last := time.Now()
 	var nextBeat time.Time
@@ -209,6 +220,16 @@ func thousandClients(t *T) {
 		if time.Now().After(nextBeat) {
 			nextBeat = time.Now().Add(t.Beat() / 2)
 		}
+		if resendAfter > 0 && time.Now().After(nextResend) {
+			for i, c := range cs {
+				if !done[i] && !again[i] && time.Since(sent[i]) > resendAfter {
+					c.Send(empty, mdpc, svc, "c"+strconv.Itoa(i))
+					again[i] = true
+					resent++
+				}
+			}
+			nextResend = time.Now().Add(t.Beat())
+		}
 		ready, err := poller.Poll(time.Millisecond)
 		if err != nil {
 			t.Fatalf("poll: %v", err)
@@ -218,16 +239,14 @@ func thousandClients(t *T) {
 			want := []string{empty, mdpc, svc, "c" + strconv.Itoa(i)}
 			switch {
 			case m == nil:
-			case done[i]:
-				t.Fatalf("client %d got a second reply %s", i, Show(m))
 			case !Match(m, want):
 				t.Fatalf("client %d got %s, want %s", i, Show(m), showWant(want))
-			default:
+			case !done[i]:
 				done[i] = true
 				got++
 				last = time.Now()
 			}
 		}
 	}
-	t.Seen("%s", fmt.Sprintf("%d replies in %v, %d worker reconnects", n, time.Since(start).Round(time.Millisecond), reconnects))
+	t.Seen("%s", fmt.Sprintf("%d replies in %v, %d worker reconnects, %d resent", n, time.Since(start).Round(time.Millisecond), reconnects, resent))
 }

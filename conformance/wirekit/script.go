@@ -75,6 +75,15 @@ func (t *T) Soon() time.Duration { return max(5*t.S.Heartbeat, 2*time.Second) }
 // least 300 ms.
 func (t *T) Quiet() time.Duration { return max(2*t.S.Heartbeat, 300*time.Millisecond) }
 
+// Queued is how long a case leaves a request in the broker's queue to see that
+// it waits: Quiet, but at most half the queue expiry, so that it does not expire.
+func (t *T) Queued() time.Duration {
+	if t.S.QueueExpiry > 0 {
+		return min(t.Quiet(), t.S.QueueExpiry/2)
+	}
+	return t.Quiet()
+}
+
 // Slack is the tolerance of a timed bound on a wall-clock broker: half an interval,
 // and at least 100 ms.
 func (t *T) Slack() time.Duration { return max(t.S.Heartbeat/2, 100*time.Millisecond) }
