@@ -35,7 +35,7 @@ type kitMutantResult struct {
 // builds ebbroker from a copy of the module with a mutant applied, runs the cases
 // that name that mutant against it, and requires each to fail. By default it builds
 // the few of fastKitMutants; -args -wirekit.mutants=all builds every mutant a case
-// names (about 35, some minutes) and logs the table case → mutant → verdict.
+// names (35 builds, 18 minutes on a loaded 2-core machine) and logs the table case → mutant → verdict.
 func TestWireKitMutants(t *testing.T) {
 	if os.Getenv(innerEnv) != "" {
 		t.Skip("inside a mutant run")
