@@ -54,7 +54,7 @@ func TestWireKitMutants(t *testing.T) {
 		names = strings.Split(*kitMutants, ",")
 	}
 	root, files := moduleSources(t)
-	s := wirekit.Settings{Heartbeat: 100 * time.Millisecond, Liveness: 10, QueueExpiry: time.Second}
+	s := wirekit.Settings{Heartbeat: 100 * time.Millisecond, Liveness: 10, QueueExpiry: time.Second, Tolerance: 300 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
 	defer cancel()
 

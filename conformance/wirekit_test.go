@@ -28,6 +28,7 @@ var (
 	brokerHeartbeat = flag.Duration("broker-heartbeat", 0, "wire kit: the broker's heartbeat `interval` (default 100ms for the built ebbroker, 1s otherwise)")
 	brokerLiveness  = flag.Int("broker-liveness", 0, "wire kit: the broker's liveness (default 10 for the built ebbroker, 3 otherwise)")
 	brokerExpiry    = flag.Duration("broker-queue-expiry", wirekit.Defaults.QueueExpiry, "wire kit: the broker's queue expiry (0: never)")
+	brokerTolerance = flag.Duration("broker-tolerance", 0, "wire kit: how late a timed event may be (default 300ms for the built ebbroker, else the kit's)")
 	brokerLevels    = flag.String("broker-levels", "", "wire kit: comma-separated levels to run (MUST, SHOULD, MAY, ebwrk); default all")
 	kitMutants      = flag.String("wirekit.mutants", "", "TestWireKitMutants: \"all\" (every mutant a case names) or comma-separated mutant names; default a fast few")
 )
@@ -80,7 +81,7 @@ func TestWireKit(t *testing.T) {
 	if os.Getenv(innerEnv) != "" {
 		t.Skip("inside a mutant run")
 	}
-	s := wirekit.Settings{Heartbeat: *brokerHeartbeat, Liveness: *brokerLiveness, QueueExpiry: *brokerExpiry}
+	s := wirekit.Settings{Heartbeat: *brokerHeartbeat, Liveness: *brokerLiveness, QueueExpiry: *brokerExpiry, Tolerance: *brokerTolerance}
 	var target *wirekit.Target
 	switch {
 	case *brokerFrontend != "":
@@ -96,6 +97,11 @@ func TestWireKit(t *testing.T) {
 			// loaded machine (the whole suite at once) from purging workers
 			// that are only slow. The purge cases scale with it.
 			s = kitDefaults(s, wirekit.Settings{Heartbeat: 100 * time.Millisecond, Liveness: 10})
+			if s.Tolerance == 0 {
+				// The whole suite loads the machine: 100 ms heartbeats come
+				// late by more than the kit's default tolerance of 100 ms.
+				s.Tolerance = 300 * time.Millisecond
+			}
 			root, err := moduleRoot()
 			if err != nil {
 				t.Fatal(err)

@@ -52,6 +52,7 @@ func parseWire(args []string, stdout, stderr io.Writer) (wireFlags, int) {
 	fs.DurationVar(&f.settings.Heartbeat, "heartbeat", wirekit.Defaults.Heartbeat, "the broker's heartbeat `interval`")
 	fs.IntVar(&f.settings.Liveness, "liveness", wirekit.Defaults.Liveness, "the broker's liveness (intervals a worker may stay silent)")
 	fs.DurationVar(&f.settings.QueueExpiry, "queue-expiry", wirekit.Defaults.QueueExpiry, "how long the broker keeps a request for a service without workers; 0: forever (the expiry cases are skipped)")
+	fs.DurationVar(&f.settings.Tolerance, "tolerance", 0, "how late a timed event (heartbeat, purge) may be; 0: half an interval, at least 100ms")
 	fs.BoolVar(&f.json, "json", false, "print the results as JSON")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to `file`")
 	fs.StringVar(&f.report, "report", "", "also write the Markdown report (catalogue and results) to `file`")
@@ -91,6 +92,8 @@ func parseWire(args []string, stdout, stderr io.Writer) (wireFlags, int) {
 		return usageErr("--liveness %d: must be at least 1", f.settings.Liveness)
 	case f.settings.QueueExpiry < 0:
 		return usageErr("--queue-expiry %v: must not be negative", f.settings.QueueExpiry)
+	case f.settings.Tolerance < 0:
+		return usageErr("--tolerance %v: must not be negative", f.settings.Tolerance)
 	case f.jobs < 1:
 		return usageErr("--jobs %d: must be at least 1", f.jobs)
 	}

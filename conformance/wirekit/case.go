@@ -51,6 +51,9 @@ type Settings struct {
 	// workers; zero means it never expires them (the expiry cases then fail, as the
 	// SHOULD of RFC 7 asks a broker to expire).
 	QueueExpiry time.Duration
+	// Tolerance is how late a timed event may be on the wall clock (a heartbeat,
+	// a purge); zero means half an interval, and at least 100 ms.
+	Tolerance time.Duration
 }
 
 // Defaults are ebwrkapi's settings, which ebbroker uses unless told otherwise.

@@ -11,8 +11,9 @@
 //     127.0.0.1 (no {backend}: one endpoint serves both), which the kit starts, waits
 //     for until it accepts TCP connections, and restarts whenever it dies.
 //  2. Settings tell the kit the broker's heartbeat interval, liveness and queue
-//     expiry: the timed cases are judged against them, with a tolerance (Slack) of
-//     half an interval and at least 100 ms for the wall clock.
+//     expiry: the timed cases are judged against them, with a tolerance (Slack) for
+//     the wall clock of half an interval and at least 100 ms, or Settings.Tolerance.
+//     Waits that leave a request queued stay below half the queue expiry.
 //  3. Catalogue lists the cases; each has a stable ID ("rfc7/worker/ready-twice"), the
 //     RFC and section it comes from, a Level (MUST, SHOULD, MAY, or ebwrk for ebwrk's
 //     own extensions, so that a plain MDP broker can pass every MUST), the rule, and

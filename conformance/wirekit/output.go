@@ -87,13 +87,14 @@ type jsonSet struct {
 	Heartbeat   string `json:"heartbeat"`
 	Liveness    int    `json:"liveness"`
 	QueueExpiry string `json:"queue_expiry"`
+	Tolerance   string `json:"tolerance"`
 }
 
 // WriteJSON prints the run as one JSON object: target, settings, cases, totals and
 // how many times the broker was restarted.
 func WriteJSON(w io.Writer, target string, s Settings, restarts int, results []Result) error {
 	rep := Report{Target: target, Restarts: restarts, Totals: Count(results),
-		Settings: jsonSet{s.Heartbeat.String(), s.Liveness, s.QueueExpiry.String()}}
+		Settings: jsonSet{s.Heartbeat.String(), s.Liveness, s.QueueExpiry.String(), s.Tolerance.String()}}
 	for _, r := range results {
 		rep.Cases = append(rep.Cases, jsonCase{ID: r.Case.ID, RFC: r.Case.RFC, Level: r.Case.Level.String(),
 			Rule: r.Case.Rule, Result: r.Result, Detail: r.Detail, ElapsedMS: r.Elapsed.Milliseconds()})

@@ -84,9 +84,14 @@ func (t *T) Queued() time.Duration {
 	return t.Quiet()
 }
 
-// Slack is the tolerance of a timed bound on a wall-clock broker: half an interval,
-// and at least 100 ms.
-func (t *T) Slack() time.Duration { return max(t.S.Heartbeat/2, 100*time.Millisecond) }
+// Slack is the tolerance of a timed bound on a wall-clock broker: Settings.Tolerance,
+// or half an interval and at least 100 ms.
+func (t *T) Slack() time.Duration {
+	if t.S.Tolerance > 0 {
+		return t.S.Tolerance
+	}
+	return max(t.S.Heartbeat/2, 100*time.Millisecond)
+}
 
 // PurgeBound is RFC 7's bound for a silent worker: liveness × interval, plus one
 // interval for the broker's tick, plus Slack.
