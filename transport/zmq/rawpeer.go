@@ -24,9 +24,9 @@ type RawPeer struct {
 
 // DialRaw opens a DEALER in its own context and connects it to endpoint.
 func DialRaw(endpoint string) (*RawPeer, error) {
-	zctx, err := zmq4.NewContext()
+	zctx, err := newContext()
 	if err != nil {
-		return nil, fmt.Errorf("zmq: new context: %w", err)
+		return nil, err
 	}
 	s, err := zctx.NewSocket(zmq4.DEALER)
 	if err != nil {
