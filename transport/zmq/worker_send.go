@@ -44,6 +44,9 @@ func (l *workerLoop) send(o *core.Output) error {
 			l.w.log.Warn("worker reply waits: the connection to the broker is at its high-water mark",
 				slog.String("service", l.w.cfg.Service))
 		}
+	case l.w.log != nil:
+		l.w.log.Debug("worker message dropped: the connection to the broker is at its high-water mark",
+			slog.String("service", l.w.cfg.Service), slog.String("command", o.Command.String()))
 	}
 	return nil
 }
