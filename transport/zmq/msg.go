@@ -19,14 +19,15 @@ typedef struct {
 // last of them is not the last of the message. *err is 0, or the errno of the part
 // that failed: it was not received, and the parts before it stay in rx. Only the
 // first part can be waited for: ZeroMQ delivers the parts of a message together.
-// fault, unless negative, is the index of a part to fail with EINTR without trying
-// it (faultEINTR).
-static int ebwrk_recv(void *sock, int flags, ebwrk_rx *rx, size_t *sizes, int *more, int *err, int fault) {
+// fault, unless negative, is the index of a part to fail with fault_errno without
+// trying it (faults, for tests).
+static int ebwrk_recv(void *sock, int flags, ebwrk_rx *rx, size_t *sizes, int *more, int *err,
+		int fault, int fault_errno) {
 	rx->n = 0;
 	*err = 0;
 	do {
 		if (rx->n == fault) {
-			*err = EINTR;
+			*err = fault_errno;
 			return rx->n;
 		}
 		zmq_msg_t *m = &rx->part[rx->n];
@@ -61,13 +62,14 @@ static void ebwrk_take(ebwrk_rx *rx, char *dst) {
 // without blocking; more marks the last of them as not the last of the message. It
 // returns how many it sent: n, or the index of the part that failed, with *err set
 // to its errno. The part that failed was not sent; those before it are queued.
-// fault, unless negative, is the index of a part to fail with EINTR without trying
-// it (faultEINTR).
-static int ebwrk_send(void *sock, const char *buf, const size_t *sizes, int n, int more, int *err, int fault) {
+// fault, unless negative, is the index of a part to fail with fault_errno without
+// trying it (faults, for tests).
+static int ebwrk_send(void *sock, const char *buf, const size_t *sizes, int n, int more, int *err,
+		int fault, int fault_errno) {
 	*err = 0;
 	for (int i = 0; i < n; i++) {
 		if (i == fault) {
-			*err = EINTR;
+			*err = fault_errno;
 			return i;
 		}
 		int flags = ZMQ_DONTWAIT;
@@ -113,24 +115,39 @@ var interruptedParts atomic.Uint64
 // retry path for sure, where a signal storm reaches them by chance.
 var faultEINTR atomic.Int32
 
-// faults counts parts for faultEINTR; each scratch has its own.
-type faults struct{ parts int32 }
+// faults injects errors into the parts one scratch sends or receives, for tests:
+// faultEINTR's, or the scratch's own.
+type faults struct {
+	parts int32 // the parts counted so far
+	// A test may set these before the scratch is first used: fail every every-th
+	// part with errno, n times; after that, faultEINTR applies.
+	every int32
+	errno syscall.Errno
+	n     int32
+}
 
-// at returns the index, in a call about to try up to n parts, of the part to fail
-// with EINTR, or -1; then it counts the parts the call will have tried, as if it
-// tried them all or failed at that index.
-func (f *faults) at(n int) C.int {
-	every := faultEINTR.Load()
+// at returns the index, in a call about to try up to k parts, of the part to fail,
+// or -1, and the errno to fail it with; then it counts the parts the call will have
+// tried, as if it tried them all or failed at that index.
+func (f *faults) at(k int) (C.int, C.int) {
+	every, errno := f.every, f.errno
+	own := every > 0 && f.n > 0
+	if !own {
+		every, errno = faultEINTR.Load(), syscall.EINTR
+	}
 	if every <= 0 {
-		return -1
+		return -1, 0
 	}
 	i := every - 1 - f.parts%every
-	if int(i) >= n {
-		f.parts += int32(n)
-		return -1
+	if int(i) >= k {
+		f.parts += int32(k)
+		return -1, 0
 	}
 	f.parts += i + 1
-	return C.int(i)
+	if own {
+		f.n--
+	}
+	return C.int(i), C.int(errno)
 }
 
 // socketPtr returns the libzmq socket of s: the first field of zmq4.Socket (v1.4.0,
@@ -193,7 +210,8 @@ func (r *recvScratch) read(s *zmq4.Socket, wait bool) error {
 	sock := socketPtr(s)
 	for {
 		var more, errno C.int
-		n := int(C.ebwrk_recv(sock, flags, &r.rx, &r.sizes[0], &more, &errno, r.faults.at(maxParts)))
+		fault, faultErrno := r.faults.at(maxParts)
+		n := int(C.ebwrk_recv(sock, flags, &r.rx, &r.sizes[0], &more, &errno, fault, faultErrno))
 		if n > 0 {
 			r.takeParts(n)
 			flags = C.int(zmq4.DONTWAIT) // the rest of the message is there
@@ -302,7 +320,8 @@ func (w *sendScratch) sendParts(s *zmq4.Socket, id []byte, routed bool, frames [
 				p = (*C.char)(unsafe.Pointer(&w.buf[at]))
 			}
 			var errno C.int
-			done := int(C.ebwrk_send(sock, p, &w.sizes[off], C.int(n-off), more, &errno, w.faults.at(n-off)))
+			fault, faultErrno := w.faults.at(n - off)
+			done := int(C.ebwrk_send(sock, p, &w.sizes[off], C.int(n-off), more, &errno, fault, faultErrno))
 			for k := off; k < off+done; k++ {
 				at += int(w.sizes[k])
 			}

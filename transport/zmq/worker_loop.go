@@ -47,6 +47,10 @@ type job struct {
 	body   [][]byte
 }
 
+// workerFaults, when a test sets it, gives the injected faults of the receives of
+// every Worker that starts serving after (see faults).
+var workerFaults func() faults
+
 // serve is Serve once the worker is marked serving.
 func (w *Worker) serve(ctx context.Context, h Handler) error {
 	zctx, err := newContext()
@@ -58,6 +62,9 @@ func (w *Worker) serve(ctx context.Context, h Handler) error {
 		every = core.DefaultHeartbeatInterval
 	}
 	l := &workerLoop{w: w, ctx: ctx, handler: h, keepEvery: every / 2, core: core.NewWorker(w.cfg), zctx: zctx}
+	if workerFaults != nil {
+		l.scratch.faults = workerFaults()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	quit, kept := make(chan struct{}), make(chan struct{})
