@@ -101,7 +101,7 @@ func threads() ([]int, error) {
 func stormWorker(t *testing.T, endpoint, service string, h Handler, ended chan<- error) {
 	t.Helper()
 	opts := testWorkerOptions
-	opts.HeartbeatInterval, opts.Liveness = stormHeartbeat, stormLiveness
+	opts.HeartbeatInterval, opts.Liveness = stormHeartbeat, 10
 	w := NewWorker(endpoint, service, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
