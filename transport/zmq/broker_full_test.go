@@ -19,7 +19,7 @@ import (
 // client and remove the worker.
 func TestBrokerKeepsPeerAtMark(t *testing.T) {
 	// Heartbeats slow enough that moving 32 MB on a busy machine expires nobody.
-	b := startBroker(t, BrokerOptions{HighWaterMark: 1, Config: core.BrokerConfig{HeartbeatInterval: stormHeartbeat, Liveness: 10}})
+	b := startBroker(t, BrokerOptions{HighWaterMark: 1, Config: core.BrokerConfig{HeartbeatInterval: stormHeartbeat, Liveness: stormLiveness}})
 	mark := b.rec.mark()
 	ended := make(chan error, 1)
 	stormWorker(t, b.Backend(), "echo", echo, ended)

@@ -30,7 +30,7 @@ const stormEvery = 0
 // they look for.
 const (
 	stormHeartbeat = 200 * time.Millisecond
-	stormLiveness  = 5
+	stormLiveness  = 15
 )
 
 // startSignalStorm sends SIGURG to every thread of the process, round after round,
@@ -101,7 +101,7 @@ func threads() ([]int, error) {
 func stormWorker(t *testing.T, endpoint, service string, h Handler, ended chan<- error) {
 	t.Helper()
 	opts := testWorkerOptions
-	opts.HeartbeatInterval, opts.Liveness = stormHeartbeat, 10
+	opts.HeartbeatInterval, opts.Liveness = stormHeartbeat, stormLiveness
 	w := NewWorker(endpoint, service, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

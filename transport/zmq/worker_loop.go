@@ -93,17 +93,19 @@ func (w *Worker) serve(ctx context.Context, h Handler) error {
 // run is the driver loop: while idle, wait in a blocking receive for a request until
 // the next deadline (fewer system calls per request than a poll), looking at ctx at
 // least every maxIdleWait; with a request, run the handler and send its reply. A
-// socket error makes it start over on a new connection (recoverFrom); it returns
-// only when ctx ends, or with the error that recoverFrom gave up on.
+// socket error makes it start over on a new connection (restart); it returns only
+// when ctx ends, or with the last of maxFailures socket errors that came in a row
+// with no message received between them: reconnecting did not help.
 func (l *workerLoop) run() error {
 	now := time.Now()
 	l.core.Start(now)
 	err := l.flush(now)
 	for l.ctx.Err() == nil {
 		if err != nil {
-			if err = l.recoverFrom(err); err != nil {
-				return err
+			if l.failures++; l.failures >= maxFailures {
+				return fmt.Errorf("%w (%d socket errors in a row)", err, l.failures)
 			}
+			err = l.restart(err)
 			continue
 		}
 		if l.job != nil {
@@ -115,18 +117,13 @@ func (l *workerLoop) run() error {
 	return nil
 }
 
-// recoverFrom starts over on a new connection after the socket error err (EINTR and
+// restart starts over on a new connection after the socket error err (EINTR and
 // EAGAIN never come here: they are handled where they happen): the request held is
 // lost with the connection (the broker requeues it when the old connection expires),
-// and a new core.Worker sends READY on a new socket. After the first error in a row
-// it waits the reconnect backoff first. It returns err when maxFailures came in a row
-// with no message received between them (reconnecting did not help), and nil when
-// ctx ended meanwhile.
-func (l *workerLoop) recoverFrom(err error) error {
-	l.failures++
-	if l.failures >= maxFailures {
-		return fmt.Errorf("%w (%d socket errors in a row)", err, l.failures)
-	}
+// and a new core.Worker sends READY on a new socket. From the second error in a row
+// on, it waits the reconnect backoff first. It returns the error of opening the new
+// connection, if any, and nil when ctx ended meanwhile.
+func (l *workerLoop) restart(err error) error {
 	l.logErr("worker reconnects after a socket error", err)
 	l.endJob()
 	l.keepErr = nil
