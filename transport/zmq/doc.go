@@ -135,16 +135,16 @@
 //
 // Socket errors. Any other error of a Client's or Worker's connection (a failed send
 // or receive, a failed wait) is not the end: the connection is closed and a new one
-// opened, as after a lost broker. A Worker starts over with a new core.Worker (READY
-// on the new connection; the request it held is requeued by the broker when the old
-// connection expires), waiting the reconnect backoff from the second error in a row;
-// a Client keeps its requests, which recover by their retries. Only when maxFailures
-// (3) errors come in a row with no message received between them, or a new
-// connection cannot be opened, does a Client or Worker end. Then the cause reaches
-// every caller: requests outstanding and later ones fail, Worker.Serve, Recv and
-// Close return, with an *EndedError, which matches ErrClosed (a Worker's also
-// ErrWorkerStopped) and wraps the cause; Client.Close returns the cause; and it is
-// logged at Error (ClientOptions.Logger, WorkerOptions.Logger), as every reconnect
-// after an error is at Warn. A Broker's receive error (ETERM, ENOTSOCK: its socket
-// is broken for good) ends Run with it.
+// opened, as after a lost broker, and the error is logged at Warn
+// (ClientOptions.Logger, WorkerOptions.Logger). A Client keeps its requests, which
+// recover by their retries on the new connection. A Worker starts over with a new
+// core.Worker (READY on the new connection; the broker requeues the request it held
+// when the old connection expires), waiting the reconnect backoff from the second
+// error in a row on. Only when maxFailures (3) errors come in a row with no message
+// received between them (for a Client also: when a new connection cannot be opened)
+// does a Client or Worker end. Then the cause reaches every caller: requests
+// outstanding and later ones fail, and Worker.Serve, Recv and Close return, with an
+// *EndedError, which matches ErrClosed (a Worker's also ErrWorkerStopped) and wraps
+// the cause; Client.Close returns the cause; and it is logged at Error. A Broker's
+// receive error (ETERM, ENOTSOCK: its socket is broken for good) ends Run with it.
 package zmq
