@@ -25,12 +25,13 @@ import (
 // of its own) is interrupted about this often.
 const stormEvery = 0
 
-// The storm tests' heartbeat: slower than the other tests', since the storm slows
-// everything down on a busy machine, and a peer expired for being slow is not what
-// they look for.
+// The storm tests' heartbeat: as often as the other tests' (every heartbeat sent is
+// one more send a signal may interrupt), but with a liveness of 3 s, since the storm
+// slows everything down on a busy machine, and a peer expired for being slow is not
+// what they look for.
 const (
-	stormHeartbeat = 200 * time.Millisecond
-	stormLiveness  = 15
+	stormHeartbeat = 50 * time.Millisecond
+	stormLiveness  = 60
 )
 
 // startSignalStorm sends SIGURG to every thread of the process, round after round,
