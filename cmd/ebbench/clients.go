@@ -47,11 +47,14 @@ func (s *stage) runLoadSet(ctx context.Context, label string, args [][]string, s
 	ls := &loadSet{s: s, label: label, events: make(chan clientEvent, 64), shown: shown}
 	for i, a := range args {
 		name := fmt.Sprintf("%s client %d", label, i+1)
-		c, err := s.f.start(name, "client", s.self, a, func(line []byte) {
+		c, err := s.f.start(name, "client", s.self, a, func(c *child, line []byte) {
 			var r report
 			if err := json.Unmarshal(line, &r); err != nil {
 				s.f.log.Warn("bad report", "client", name, "line", string(line), "err", err)
 				return
+			}
+			if r.Result != nil {
+				c.finished() // it exits once it has reported
 			}
 			ls.events <- clientEvent{i: i, r: r}
 		})
@@ -125,7 +128,6 @@ func (ls *loadSet) collect(ctx context.Context, stop <-chan time.Time) *clientRe
 				left--
 			case e.r.Result != nil:
 				p.result = e.r.Result
-				p.c.expect() // it exits once it has reported
 			case e.r.Progress != nil:
 				p.last = *e.r.Progress
 			}

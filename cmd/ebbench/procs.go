@@ -32,7 +32,8 @@ type child struct {
 	f     *fleet
 
 	mu      sync.Mutex
-	ours    bool     // we ended it (a signal, or "stop"/the end of its work): not a death
+	ours    bool     // we ended it with a signal: its exit is not a death, whatever its status
+	clean   bool     // it finished its work: its exit is not a death if its status is 0
 	stopped bool     // SIGSTOPped by us
 	tail    []string // its last stderr lines
 	status  string   // how it exited; set before done closes
@@ -69,11 +70,11 @@ func newFleet(log *slog.Logger) *fleet {
 }
 
 // start runs path with args as a child named name. Each stdout line goes to onLine
-// (nil: discarded); stderr is kept as a tail and scanned for EINTR. The child is in a
+// (nil: discarded), all of them before the child's exit is judged; stderr is kept as a tail and scanned for EINTR. The child is in a
 // process group of its own, so a ^C at the terminal reaches ebbench alone, which then
 // ends it; it is killed if ebbench dies (Pdeathsig), and ebbench's own children also
 // stop at the end of their stdin.
-func (f *fleet) start(name, role, path string, args []string, onLine func([]byte)) (*child, error) {
+func (f *fleet) start(name, role, path string, args []string, onLine func(*child, []byte)) (*child, error) {
 	cmd := exec.Command(path, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stdin, err := cmd.StdinPipe()
@@ -101,7 +102,7 @@ func (f *fleet) start(name, role, path string, args []string, onLine func([]byte
 		sc.Buffer(make([]byte, 64<<10), 16<<20)
 		for sc.Scan() {
 			if onLine != nil {
-				onLine(sc.Bytes())
+				onLine(c, sc.Bytes())
 			}
 		}
 		// A child that wrote too long a line gets its stdout drained all the same.
@@ -144,10 +145,10 @@ func (c *child) exited(err error) {
 	}
 	c.mu.Lock()
 	c.status = status
-	ours := c.ours
+	died := !c.ours && !(c.clean && err == nil)
 	tail := append([]string(nil), c.tail...)
 	c.mu.Unlock()
-	if !ours {
+	if died {
 		d := death{Name: c.name, PID: c.cmd.Process.Pid, Status: status, Tail: tail}
 		c.f.mu.Lock()
 		c.f.deaths = append(c.f.deaths, d)
@@ -163,6 +164,21 @@ func (c *child) expect() {
 	c.mu.Lock()
 	c.ours = true
 	c.mu.Unlock()
+}
+
+// finished says the child has done its work: it is to exit with status 0 (any other
+// status, e.g. the race detector's 66, is a death).
+func (c *child) finished() {
+	c.mu.Lock()
+	c.clean = true
+	c.mu.Unlock()
+}
+
+// isOurs reports whether its exit was (or will be) ours.
+func (c *child) isOurs() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ours
 }
 
 // alive reports whether the child has not exited yet.

@@ -19,6 +19,9 @@ type Faults struct {
 	Stops          int `json:"worker_stops"`    // SIGSTOP, later SIGCONT
 	Restarts       int `json:"worker_restarts"` // SIGTERM (clean stop), then a new process
 	BrokerRestarts int `json:"broker_restarts"` // SIGKILL of the broker, then a new one on the same ports
+	// Replaced counts processes (workers, the broker) started in place of one that
+	// died by itself (each death is also reported and fails the soak).
+	Replaced int `json:"workers_replaced"`
 }
 
 // SoakReport is what ebbench soak prints (as a table, or as JSON with --json).
@@ -255,9 +258,24 @@ func (ch *chaos) run(ctx context.Context, end time.Time) error {
 	}
 }
 
-// settle continues the stopped workers and restarts the killed ones whose time has come.
+// settle continues the stopped workers and restarts the killed ones whose time has
+// come. A worker or broker that died by itself is replaced, so that the soak goes on
+// with all its processes; the death is reported all the same and fails the soak.
 func (ch *chaos) settle(now time.Time) error {
+	if b := ch.s.broker; b != nil && !b.alive() && !b.isOurs() {
+		ch.faults.Replaced++
+		if err := ch.s.startBroker(); err != nil {
+			return err
+		}
+	}
 	for _, sl := range ch.slots {
+		if sl.state == running && !sl.c.alive() {
+			ch.faults.Replaced++
+			if err := ch.startSlot(sl); err != nil {
+				return err
+			}
+			continue
+		}
 		if sl.state == running || now.Before(sl.until) {
 			continue
 		}
@@ -345,6 +363,7 @@ func writeSoakTable(w io.Writer, rep SoakReport, cfg soakConfig) error {
 		{"worker kills -9 / stops / restarts", fmt.Sprintf("%d / %d / %d", rep.Faults.Kills, rep.Faults.Stops, rep.Faults.Restarts)},
 		{"broker kills -9 and restarts", strconv.Itoa(rep.Faults.BrokerRestarts)},
 		{"processes that died by themselves", strconv.Itoa(len(rep.Deaths))},
+		{"processes started in place of a dead one", strconv.Itoa(rep.Faults.Replaced)},
 		{"stderr lines naming EINTR", eintr},
 		{"verdict", verdict},
 	}
