@@ -56,9 +56,10 @@
 //     attempt timed out) or zmq.ErrRefused (the broker refused it: queue full, expired
 //     in the queue, worker died, broker shut down), counted by reason;
 //   - lost: anything else. The Request call returned an untyped error (zmq.ErrClosed,
-//     a socket error such as EINTR), or it did not return within timeout × attempts
-//   - 2 s after the load ended (DESIGN.md guarantee 2 says it must), or the client
-//     process died before it reported (then what it had issued and not seen end).
+//     a socket error such as EINTR), or it did not return within 2 s plus
+//     timeout × attempts after the load ended (DESIGN.md guarantee 2 says it must),
+//     or the client process died before it reported (then what it had issued and
+//     not seen end).
 //
 // The raw echo has no retry and no typed failure: a missing echo is lost.
 //
