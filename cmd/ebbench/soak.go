@@ -139,7 +139,7 @@ func soakProblems(rep SoakReport, chaosErr error, interrupted bool, mismatch str
 		p = append(p, fmt.Sprintf("%d replies answered the wrong request (first: %s)", rep.Mismatched, mismatch))
 	}
 	if len(rep.Deaths) > 0 {
-		p = append(p, fmt.Sprintf("%d processes of ours died by themselves", len(rep.Deaths)))
+		p = append(p, fmt.Sprintf("%d process(es) of ours died by themselves", len(rep.Deaths)))
 	}
 	if chaosErr != nil {
 		p = append(p, "chaos: "+chaosErr.Error())
