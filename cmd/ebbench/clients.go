@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"syscall"
 	"time"
 
 	"github.com/ebwrk/ebwrk/internal/hdr"
@@ -108,6 +109,7 @@ func (ls *loadSet) collect(ctx context.Context, stop <-chan time.Time) *clientRe
 	defer tick.Stop()
 	done := ctx.Done()
 	stopped := false
+	var kill <-chan time.Time // after "stop", the time the clients have to report
 	stopAll := func(why string) {
 		if !stopped {
 			stopped = true
@@ -115,6 +117,7 @@ func (ls *loadSet) collect(ctx context.Context, stop <-chan time.Time) *clientRe
 			for _, p := range ls.procs {
 				p.c.send(cmdStop)
 			}
+			kill = time.After(stallAfter + 5*time.Second)
 		}
 	}
 	var ended uint64
@@ -153,6 +156,14 @@ func (ls *loadSet) collect(ctx context.Context, stop <-chan time.Time) *clientRe
 		case <-done:
 			done = nil
 			stopAll("interrupted")
+		case <-kill:
+			kill = nil
+			for _, p := range ls.procs {
+				if !p.gone && p.result == nil {
+					ls.s.f.log.Error("client process did not report after stop: killed", "client", p.c.name)
+					p.c.signal(syscall.SIGKILL)
+				}
+			}
 		}
 	}
 	total := &clientResult{ID: ls.label, Latency: new(hdr.Histogram)}
@@ -161,11 +172,12 @@ func (ls *loadSet) collect(ctx context.Context, stop <-chan time.Time) *clientRe
 			total.add(p.result)
 			continue
 		}
-		// A client that died without its account: what it had issued and not seen
-		// end is lost; what had ended cannot be told apart, so it is not counted.
-		lost := p.last.Issued - min(p.last.Issued, p.last.Ended)
+		// A client that ended without its account: what it had issued and not seen
+		// end is lost (at least one, so that it fails the run); what had ended
+		// cannot be told apart, so it is not counted.
+		lost := max(1, p.last.Issued-min(p.last.Issued, p.last.Ended))
 		total.add(&clientResult{Requests: p.last.Issued, Lost: lost,
-			Errors: map[string]uint64{"client process died: " + p.c.status: lost}})
+			Errors: map[string]uint64{"client process ended without its report: " + p.c.status: lost}})
 	}
 	return total
 }

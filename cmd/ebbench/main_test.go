@@ -230,13 +230,14 @@ func TestSoakDetectsDeath(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("JSON: %v\n%s", err, stdout.String())
 	}
-	if len(rep.Deaths) < 2 {
-		t.Errorf("%d deaths reported; want at least the 2 first workers", len(rep.Deaths))
-	}
+	exits := 0
 	for _, d := range rep.Deaths {
-		if !strings.HasPrefix(d.Name, "worker ") || d.Status != "exit status 3" {
-			t.Errorf("death %+v; want workers with exit status 3", d)
+		if strings.HasPrefix(d.Name, "worker ") && d.Status == "exit status 3" {
+			exits++
 		}
+	}
+	if exits < 2 {
+		t.Errorf("deaths %+v; want at least the 2 first workers, with exit status 3", rep.Deaths)
 	}
 	if len(rep.Problems) == 0 || !strings.Contains(strings.Join(rep.Problems, "; "), "died by themselves") {
 		t.Errorf("problems %q; want the deaths among them", rep.Problems)

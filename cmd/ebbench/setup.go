@@ -65,12 +65,12 @@ func (s *stage) startBroker() error {
 	args := []string{"--frontend", s.frontend, "--backend", s.backend,
 		"--heartbeat", s.cfg.heartbeat.String(), "--log-level", "warn", "--linger", "100ms"}
 	var last error
-	for try := 0; try < 20; try++ {
+	for end := time.Now().Add(startTimeout); time.Now().Before(end); {
 		c, err := s.f.start(name, "broker", s.brokerBin, args, nil)
 		if err != nil {
 			return err
 		}
-		if err := waitListening(s.frontend[len("tcp://"):], c, startTimeout); err != nil {
+		if err := waitListening(s.frontend[len("tcp://"):], c, time.Until(end)); err != nil {
 			c.end(endGrace)
 			last = err
 			time.Sleep(100 * time.Millisecond)
