@@ -17,11 +17,11 @@ it starts an ebbroker process (unless --frontend names a running broker), echo w
 processes and client processes (ebbench itself, with hidden subcommands), and prints
 one row per measurement:
 
-  raw sync        one plain DEALER and a plain ROUTER echo, one request at a time:
-                  the limit of a round trip on this machine
-  lockstep sync   one Client, one caller, through the broker to the workers
-  raw pipelined   --clients DEALERs keeping --callers requests each in flight
-  lockstep pipel. --clients Client processes with --callers goroutines each
+  raw sync            one plain DEALER and a plain ROUTER echo, one request at a
+                      time: the limit of a round trip on this machine
+  lockstep sync       one Client, one caller, through the broker to the workers
+  raw pipelined       --clients DEALERs keeping --callers requests each in flight
+  lockstep pipelined  --clients Client processes with --callers goroutines each
 
 each with its rate, its latency p50/p99/p99.9/max (an HDR histogram merged across the
 client processes), and lost: requests that got neither their own reply (checked byte
@@ -178,7 +178,7 @@ func parseSoak(args []string, stdout io.Writer) (soakConfig, error) {
 	fs.IntVar(&cfg.brokerRestarts, "broker-restarts", 2, "times the broker process is killed -9 and restarted (0 with --frontend)")
 	fs.DurationVar(&cfg.chaosEvery, "chaos-every", 500*time.Millisecond, "mean time between two worker faults")
 	fs.DurationVar(&cfg.delayMax, "delay-max", 3*time.Millisecond, "each request sleeps up to this in its worker")
-	fs.Uint64Var(&cfg.seed, "seed", 0, "seed of the chaos (0: a random one, printed)")
+	fs.Uint64Var(&cfg.seed, "seed", 0, "seed of the chaos's choices, not of their timing (0: a random one, printed)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(fs, soakUsage, stdout)
