@@ -221,7 +221,7 @@ loop:
 			break loop
 		}
 	}
-	res := &clientResult{ID: cfg.id, StartNs: start.UnixNano(), Retries: l.retries()}
+	res := &clientResult{ID: cfg.id, StartNs: start.UnixNano()}
 	acc.mu.Lock()
 	defer acc.mu.Unlock()
 	res.Requests = acc.next.Load()
@@ -235,10 +235,11 @@ loop:
 	res.EndNs = max(acc.lastNs.Load(), res.StartNs)
 	select {
 	case <-done:
+		res.Retries = l.retries()
 		if err := l.close(); err != nil {
 			res.CloseError = err.Error()
 		}
-	default: // calls still hang in the Client: report them and leave
+	default: // calls still hang in the Client, which may not answer Stats: report and leave
 	}
 	return res
 }
