@@ -120,6 +120,7 @@ func runBench(ctx context.Context, cfg benchConfig, log *slog.Logger, stdout, st
 		}
 		for _, e := range m.ClientErrors {
 			fmt.Fprintf(stderr, "ebbench: %s %s: a Client ended with an error: %s\n", m.Name, m.Mode, e)
+			code = exitFailure
 		}
 	}
 	if ctx.Err() != nil {

@@ -65,7 +65,10 @@
 //
 // ebbench and ebbench soak exit 1 when anything was lost or answered wrongly, or when
 // a process of ours died by itself: exited without being told to, or a client exited
-// with a status other than 0 after its report. Typed failures are reported, by
+// with a status other than 0 after its report; also when a Client ended with an error
+// of its own (Client.Close returns it), since that is a client dying inside its
+// process. A client process whose Client ended stops issuing, so a soak whose clients
+// all ended stops early, and says so. Typed failures are reported, by
 // reason, but do not fail a run: under chaos a request may legitimately time out
 // while no worker exists at all. Each death is printed with the last lines of the
 // process's stderr, and the stderr lines that name EINTR ("interrupted system call")

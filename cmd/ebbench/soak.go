@@ -111,6 +111,10 @@ func runSoak(ctx context.Context, cfg soakConfig, log *slog.Logger, stdout, stde
 	ms := func(ns int64) float64 { return float64(ns) / 1e6 }
 	rep.P50Ms, rep.P99Ms, rep.P999Ms, rep.MaxMs = ms(h.Quantile(0.5)), ms(h.Quantile(0.99)), ms(h.Quantile(0.999)), ms(h.Max())
 	rep.Problems = soakProblems(rep, chaosErr, ctx.Err() != nil, res.Mismatch)
+	if ctx.Err() == nil && elapsed < cfg.duration {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("the load ended after %v of %v: no client could go on",
+			elapsed.Round(time.Second), cfg.duration))
+	}
 	if cfg.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -140,6 +144,9 @@ func soakProblems(rep SoakReport, chaosErr error, interrupted bool, mismatch str
 	}
 	if len(rep.Deaths) > 0 {
 		p = append(p, fmt.Sprintf("%d process(es) of ours died by themselves", len(rep.Deaths)))
+	}
+	if len(rep.ClientErrors) > 0 {
+		p = append(p, fmt.Sprintf("%d Client(s) ended with an error (%s)", len(rep.ClientErrors), rep.ClientErrors[0]))
 	}
 	if chaosErr != nil {
 		p = append(p, "chaos: "+chaosErr.Error())
