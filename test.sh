@@ -27,13 +27,25 @@ step "go vet ./..."
 go vet ./...
 
 step "pure-Go build (CGO_ENABLED=0) of everything but transport/zmq and its importers"
-# Only transport/zmq imports ZeroMQ; cmd/ebbroker, the wire kit (conformance/wirekit)
-# and cmd/ebconform use it for real sockets, so they need cgo too.
-pure=$(go list ./... | grep -v -e /transport/zmq -e /cmd/ebbroker -e /conformance/wirekit -e /cmd/ebconform)
+# Only transport/zmq imports ZeroMQ; cmd/ebbroker, cmd/ebbench, the wire kit
+# (conformance/wirekit) and cmd/ebconform use it for real sockets, so they need cgo too.
+pure=$(go list ./... | grep -v -e /transport/zmq -e /cmd/ebbroker -e /cmd/ebbench -e /conformance/wirekit -e /cmd/ebconform)
 CGO_ENABLED=0 go build $pure
 
 step "go test -race ./..."
 go test -race -count=1 ./...
+
+if [ -d cmd/ebbench ]; then
+	step "ebbench soak, 30 s: worker processes killed, stopped and restarted, one broker restart; fails on any loss"
+	bin=$(mktemp -d)
+	go build -o "$bin/" ./cmd/ebbroker ./cmd/ebbench
+	status=0
+	"$bin/ebbench" soak --duration 30s --workers 4 --broker-restarts 1 || status=$?
+	rm -rf "$bin"
+	if [ "$status" -ne 0 ]; then
+		echo "ebbench soak failed (exit $status)"; exit 1
+	fi
+fi
 
 step "fuzz targets, $FUZZTIME each"
 for pkg in $(go list ./...); do
