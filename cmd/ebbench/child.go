@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,7 +14,8 @@ import (
 	"github.com/ebwrk/ebwrk/transport/zmq"
 )
 
-// cmdWorker is the hidden worker subcommand: a zmq.Worker with an echo handler
+// cmdWorker is the hidden worker subcommand: a zmq.Worker with an echo handler, or
+// with --plain a plain MDP/0.1 DEALER worker (servePlain),
 // (optionally sleeping up to --delay-max first) until SIGINT, SIGTERM or the end of
 // stdin (the parent is gone). It exits 1 when Serve fails: that is a worker process
 // dying by itself, which ebbench reports. --exit-after makes it exit 3 by itself
@@ -26,6 +28,7 @@ func cmdWorker(ctx context.Context, args []string, stdin io.Reader, log *slog.Lo
 	heartbeat := fs.Duration("heartbeat", 0, "heartbeat interval (0: the Worker's default)")
 	delayMax := fs.Duration("delay-max", 0, "each request sleeps a random time up to this")
 	exitAfter := fs.Duration("exit-after", 0, "exit 3 by itself after this (tests)")
+	plain := fs.Bool("plain", false, "a plain MDP/0.1 DEALER worker, frames written out (plainworker.go)")
 	if err := fs.Parse(args); err != nil || *backend == "" {
 		log.Error("bad arguments", "err", err, "backend", *backend)
 		return 2
@@ -39,6 +42,13 @@ func cmdWorker(ctx context.Context, args []string, stdin io.Reader, log *slog.Lo
 	}()
 	if *exitAfter > 0 {
 		time.AfterFunc(*exitAfter, func() { os.Exit(3) })
+	}
+	if *plain {
+		if err := servePlain(ctx, *backend, *service, cmp.Or(*heartbeat, time.Second), log); err != nil {
+			log.Error("worker died", "err", err)
+			return 1
+		}
+		return 0
 	}
 	w := zmq.NewWorker(*backend, *service, zmq.WorkerOptions{HeartbeatInterval: *heartbeat, Logger: log})
 	handler := func(ctx context.Context, req [][]byte) [][]byte {

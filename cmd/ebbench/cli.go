@@ -67,6 +67,7 @@ type common struct {
 	frontend  string // a running broker; empty: start our own
 	backend   string
 	standard  bool
+	plain     bool // plain MDP/0.1 DEALER workers
 	service   string
 	workers   int
 	clients   int
@@ -100,6 +101,7 @@ func commonFlags(fs *flag.FlagSet, c *common, clients, callers, attempts int, ti
 	fs.StringVar(&c.frontend, "frontend", "", "use the running broker at this `endpoint` (then no broker is started)")
 	fs.StringVar(&c.backend, "backend", "", "its worker `endpoint` (default: the frontend)")
 	fs.BoolVar(&c.standard, "standard", false, "plain MDP/0.1 clients (ClientOptions.Standard): one request at a time on a connection")
+	fs.BoolVar(&c.plain, "plain-workers", false, "plain MDP/0.1 DEALER echo workers, frames written out (not ebwrk's Worker)")
 	fs.StringVar(&c.service, "service", "echo", "the `name` of the echo service")
 	fs.IntVar(&c.workers, "workers", 4, "echo worker processes (0 with --frontend: use the broker's own workers)")
 	fs.IntVar(&c.clients, "clients", clients, "client processes")

@@ -177,18 +177,35 @@ func TestMergedPercentiles(t *testing.T) {
 }
 
 // TestBenchRun runs ebbench for real: an ebbroker process, worker, client and raw
-// echo processes, a few requests each. Its JSON parses and nothing is lost.
+// echo processes, a few requests each, on ebwrk's Worker and on plain MDP/0.1 DEALER
+// workers. Its JSON parses, nothing is lost or wrong, percentiles are in order.
 func TestBenchRun(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	args := []string{"--broker-bin", brokerBin, "--requests", "300", "--warmup", "5", "--workers", "2",
-		"--clients", "2", "--callers", "4", "--json"}
-	code := run(args, &stdout, &stderr)
-	if code != 0 {
-		t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
+	for _, tc := range []struct {
+		name  string
+		extra []string
+	}{
+		{"ebwrk-worker", nil},
+		{"plain-worker", []string{"--plain-workers"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--broker-bin", brokerBin, "--requests", "300", "--warmup", "5", "--workers", "2",
+				"--clients", "2", "--callers", "4", "--json"}, tc.extra...)
+			code := run(args, &stdout, &stderr)
+			if code != 0 {
+				t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
+			}
+			checkMeasurements(t, stdout.Bytes(), 300)
+		})
 	}
+}
+
+// checkMeasurements checks the JSON of a bench run of requests per measurement.
+func checkMeasurements(t *testing.T, out []byte, requests uint64) {
+	t.Helper()
 	var ms []Measurement
-	if err := json.Unmarshal(stdout.Bytes(), &ms); err != nil {
-		t.Fatalf("JSON: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(out, &ms); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, out)
 	}
 	want := []string{"raw sync", "lockstep sync", "raw pipelined", "lockstep pipelined"}
 	if len(ms) != len(want) {
@@ -198,9 +215,9 @@ func TestBenchRun(t *testing.T) {
 		if got := m.Name + " " + m.Mode; got != want[i] {
 			t.Errorf("measurement %d is %q; want %q", i, got, want[i])
 		}
-		if m.Requests != 300 || m.Replies != 300 || m.Lost != 0 || m.Mismatched != 0 {
-			t.Errorf("%s %s: requests %d replies %d lost %d mismatched %d; want 300 300 0 0",
-				m.Name, m.Mode, m.Requests, m.Replies, m.Lost, m.Mismatched)
+		if m.Requests != requests || m.Replies != requests || m.Lost != 0 || m.Mismatched != 0 {
+			t.Errorf("%s %s: requests %d replies %d lost %d mismatched %d; want %d %d 0 0",
+				m.Name, m.Mode, m.Requests, m.Replies, m.Lost, m.Mismatched, requests, requests)
 		}
 		if m.RatePerS <= 0 || m.P50Ms <= 0 || m.P50Ms > m.P99Ms || m.P99Ms > m.P999Ms || m.P999Ms > m.MaxMs {
 			t.Errorf("%s %s: rate %v, p50 %v p99 %v p99.9 %v max %v; want positive and ordered",

@@ -104,6 +104,9 @@ func (s *stage) startRawEcho() error {
 func (s *stage) startWorker(name string, extra ...string) (*child, error) {
 	args := append([]string{"worker", "--backend", s.backend, "--service", s.cfg.service,
 		"--heartbeat", s.cfg.heartbeat.String()}, extra...)
+	if s.cfg.plain {
+		args = append(args, "--plain")
+	}
 	return s.f.start(name, "worker", s.self, args, nil)
 }
 

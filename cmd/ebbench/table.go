@@ -32,7 +32,11 @@ func writeBenchTable(w io.Writer, ms []Measurement, s *stage) error {
 	if s.cfg.standard {
 		client = "standard MDP/0.1 Client"
 	}
-	fmt.Fprintf(w, "ebbench: %s, %s, transport/zmq Worker echo processes, 127.0.0.1 TCP; latency in ms\n", broker, client)
+	worker := "transport/zmq Worker"
+	if s.cfg.plain {
+		worker = "plain MDP/0.1 DEALER"
+	}
+	fmt.Fprintf(w, "ebbench: %s, %s, %s echo processes, 127.0.0.1 TCP; latency in ms\n", broker, client, worker)
 	t := newTable(w)
 	t.Header("measurement", "workers", "clients × callers", "requests", "lost", "wrong", "failed", "retries",
 		"rate/s", "× raw", "p50", "p99", "p99.9", "max")
