@@ -32,6 +32,7 @@
 //     full, expired in the queue, worker died, broker shut down). A plain REQ client
 //     sends no envelope and is never sent a failure: it sees no reply and recovers by
 //     its timeout, as RFC 7 expects.
+//
 //   - Request tracking. The broker remembers the request each busy worker holds; busy
 //     workers are heartbeated and expire like idle ones; a dead worker's request is
 //     requeued at the head of its queue (or failed, per BrokerConfig.OnWorkerDeath); a
