@@ -185,6 +185,17 @@
 //     unmutated copy must pass. It logs the table mutant → killing checks.
 //     -mutants REGEXP runs only the mutants it matches (after the unmutated run):
 //     go test ./conformance -run '^TestMutants$' -mutants 'credit'.
+//   - TestWireKit runs the black-box kit of package wirekit (the cases of
+//     ebconform wire: every MUST and SHOULD of RFC 7 and RFC 8, timed heartbeats
+//     and purges, large bodies, 1,000 clients, ebwrk's extensions) against ebbroker
+//     built from this module, or against any broker: -args -broker-exec 'CMD' or
+//     -frontend/-backend, with -broker-heartbeat, -broker-liveness,
+//     -broker-queue-expiry and -broker-levels. TestWireKitCatalogue checks that
+//     each case names a mutant that exists or says why none can break it.
+//   - TestWireKitMutants builds ebbroker with a mutant applied (mutants and the
+//     26 of wire_mutants_test.go) and requires every case naming it to fail: four
+//     by default, every named one with -args -wirekit.mutants=all. These files
+//     need cgo, like wire_zmq_test.go; the mutants' inner runs leave them out.
 //   - TestShrinkMutant shows ebsim shrink on a mutant: a failing swarm run is reduced
 //     to a scenario file of at most 10 fault events that still fails.
 //

@@ -150,7 +150,9 @@
 // A swarm run (Scenario.Swarm, or ebsim run --swarm) draws its fault profile from the
 // seed's "swarm" stream: each family on or off with even odds, its rate log-uniform
 // in a range; Sweep runs many seeds so, in parallel. The result does not depend on
-// the parallelism.
+// the parallelism. Summarize sums up seed results exactly as Sweep does, wherever they
+// ran (the shards of ebsim sweep --shard), and FaultWindows lists a run's faults over
+// time for plots.
 //
 // Scenario files are TOML; SCENARIOS.md documents the format.
 package sim

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"runtime"
-	"sort"
 	"sync"
 	"time"
 )
@@ -79,7 +78,16 @@ type SweepResult struct {
 	StuckBusy  uint64         `json:"stuck_busy"`  // workers stuck busy at the end, over all seeds
 	StuckSeeds int            `json:"stuck_seeds"` // seeds that ended with a worker stuck busy
 	Violations map[string]int `json:"violations"`  // seeds that broke each guarantee
-	Wall       time.Duration  `json:"-"`
+	// Results are every seed's outcome, by seed; kept out of the JSON summary.
+	Results []SeedResult  `json:"-"`
+	Wall    time.Duration `json:"-"`
+}
+
+// SweepProgress is how far a sweep has got.
+type SweepProgress struct {
+	Done   int // seeds run so far
+	Failed int // of which violated a guarantee
+	Total  int // seeds in the sweep
 }
 
 // SweepOptions configure Sweep.
@@ -88,9 +96,9 @@ type SweepOptions struct {
 	Seeds    int
 	Parallel int // goroutines; 0 means GOMAXPROCS
 	Source   string
-	// Progress, when not nil, is called after each seed with the count done so far,
-	// from the goroutine that ran it (calls do not overlap).
-	Progress func(done, total int)
+	// Progress, when not nil, is called after each seed with the counts so far, from
+	// the goroutine that ran it (calls do not overlap).
+	Progress func(SweepProgress)
 }
 
 // Sweep runs the scenario once per seed as a swarm (each seed draws its fault
@@ -110,7 +118,7 @@ func Sweep(ctx context.Context, sc Scenario, opt SweepOptions) (*SweepResult, er
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var firstErr error
-	done := 0
+	prog := SweepProgress{Total: opt.Seeds}
 	for range par {
 		wg.Add(1)
 		go func() {
@@ -129,9 +137,12 @@ func Sweep(ctx context.Context, sc Scenario, opt SweepOptions) (*SweepResult, er
 						Events: res.Metrics.Events, StuckBusy: res.Metrics.StuckBusy, Violations: res.Violations,
 					}
 				}
-				done++
+				prog.Done++
+				if len(results[i].Violations) > 0 {
+					prog.Failed++
+				}
 				if opt.Progress != nil {
-					opt.Progress(done, opt.Seeds)
+					opt.Progress(prog)
 				}
 				mu.Unlock()
 			}
@@ -155,7 +166,16 @@ feed:
 	if ctxErr != nil {
 		return nil, ctxErr
 	}
-	sum := &SweepResult{Scenario: sc.Name, Seeds: opt.Seeds, Failed: []SeedResult{}, Violations: map[string]int{}, Wall: time.Since(start)}
+	sum := Summarize(sc.Name, results)
+	sum.Wall = time.Since(start)
+	return sum, nil
+}
+
+// Summarize sums up the outcomes of a sweep of scenario, given by seed in increasing
+// order: Sweep's summary, from seed results run anywhere (the shards of a sweep).
+func Summarize(scenario string, results []SeedResult) *SweepResult {
+	sum := &SweepResult{Scenario: scenario, Seeds: len(results), Failed: []SeedResult{},
+		Violations: map[string]int{}, Results: results}
 	for _, s := range results {
 		sum.Requests += s.Requests
 		sum.Successes += s.Successes
@@ -178,6 +198,5 @@ feed:
 			}
 		}
 	}
-	sort.Slice(sum.Failed, func(i, j int) bool { return sum.Failed[i].Seed < sum.Failed[j].Seed })
-	return sum, nil
+	return sum
 }

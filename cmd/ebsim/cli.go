@@ -34,9 +34,12 @@ Usage:
                                                 run one scenario (a catalogue name or a
                                                 TOML file, see sim/SCENARIOS.md)
   ebsim sweep NAME|FILE --seeds N [--first N] [--json] [--parallel N]
-                                                swarm testing: each seed draws its own
-                                                fault profile; seeds run in parallel
-  ebsim report [--out DIR]                      write the reports/ pages (Markdown and
+              [--shard I/N] [--out FILE]        swarm testing: each seed draws its own
+                                                fault profile; seeds run in parallel;
+                                                --shard runs one part of the seeds
+  ebsim merge [--json] FILE|DIR...              the summary of a sharded sweep, as one
+                                                unsharded sweep prints it
+  ebsim report [--out DIR] [--format svg|png]   write the reports/ pages (Markdown and
                                                 SVG plots), byte-identical on every run
   ebsim shrink NAME|FILE [--seed N] [--out FILE]
                                                 reduce a failing run's faults to a
@@ -45,7 +48,7 @@ Usage:
 Every run prints its fingerprint (a hash of its trace); the same scenario and seed
 always give the same trace, tables and JSON. Wall-clock figures (events per wall
 second, virtual seconds per wall second) are printed on a separate "wall:" line
-(stderr with --json) and never appear in JSON or reports.
+(on stderr with --json, and always for sweep) and never appear in JSON or reports.
 
 Exit status: 0 every guarantee held, 1 a guarantee was violated, 2 usage error.
 Run "ebsim COMMAND -h" for the flags of a command.
@@ -66,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdRun(args[1:], stdout, stderr)
 		case "sweep":
 			return cmdSweep(ctx, args[1:], stdout, stderr)
+		case "merge":
+			return cmdMerge(args[1:], stdout, stderr)
 		case "report":
 			return cmdReport(args[1:], stdout, stderr)
 		case "shrink":

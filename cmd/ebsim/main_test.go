@@ -31,7 +31,7 @@ func deterministic(s string) string {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"help"}, {"list", "-h"}, {"run", "-h"}, {"sweep", "-h"}, {"report", "-h"}} {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"list", "-h"}, {"run", "-h"}, {"sweep", "-h"}, {"merge", "-h"}, {"report", "-h"}} {
 		code, out, _ := call(args...)
 		if code != exitOK || !strings.Contains(out, "Usage") {
 			t.Errorf("ebsim %v: exit %d, output %q; want 0 and a usage text", args, code, out)

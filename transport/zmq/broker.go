@@ -40,8 +40,8 @@ type BrokerOptions struct {
 	// what happens to the request of a dead worker). Zero fields mean core's defaults.
 	Config core.BrokerConfig
 	// HighWaterMark bounds the messages queued per peer in each direction. A message
-	// to a peer at the mark is not delivered: it is counted and reported like one to a
-	// peer that is gone. Zero means 10000.
+	// to a peer at the mark is not delivered: it is counted and reported, but the peer
+	// stays (it is slow, not gone). Zero means 10000.
 	HighWaterMark int
 	// Linger bounds how long the stop waits to flush the last messages (failure
 	// replies to clients, DISCONNECT to workers). Zero means one second; negative
@@ -65,9 +65,13 @@ type BrokerOptions struct {
 // BrokerStats counts what a Broker did: the protocol's counters and the driver's.
 type BrokerStats struct {
 	core.BrokerStats
-	// Undeliverable counts messages ZeroMQ refused to route (the peer was gone or at
-	// its high-water mark); each was also passed to core.Broker.Unreachable.
+	// Undeliverable counts messages ZeroMQ refused to route: the peer was gone
+	// (EHOSTUNREACH; each such peer was passed to core.Broker.Unreachable, which
+	// removes a worker), or it was at its high-water mark.
 	Undeliverable uint64
+	// Full counts the undeliverable messages refused because the peer was at its
+	// high-water mark (EAGAIN): the message was dropped and the peer kept.
+	Full uint64
 }
 
 // Broker is the ebwrk broker on ZeroMQ: core.Broker driven by the wall clock on one
@@ -90,6 +94,7 @@ type Broker struct {
 	keys    identities    // the CURVE keys of peers, interned
 	zapDone chan struct{} // closed when the ZAP handler has ended; nil without CURVE
 	undeliv atomic.Uint64
+	full    atomic.Uint64
 	pending atomic.Int32 // queries waiting, so the loop locks mu only when needed
 	mu      sync.Mutex   // guards state and queries
 	state   brokerState
@@ -123,9 +128,9 @@ func NewBroker(opts BrokerOptions) (*Broker, error) {
 	case opts.Linger < 0:
 		opts.Linger = 0
 	}
-	zctx, err := zmq4.NewContext()
+	zctx, err := newContext()
 	if err != nil {
-		return nil, fmt.Errorf("zmq: new context: %w", err)
+		return nil, err
 	}
 	b := &Broker{
 		opts: opts,
@@ -269,6 +274,7 @@ func (b *Broker) Stats() BrokerStats {
 	var st BrokerStats
 	b.query(func(c *core.Broker) { st.BrokerStats = c.Stats() })
 	st.Undeliverable = b.undeliv.Load()
+	st.Full = b.full.Load()
 	return st
 }
 

@@ -38,6 +38,9 @@ func (b *Broker) loop(ctx context.Context) error {
 				b.flush(now)
 			}
 		case !isAgain(err) && !isInterrupted(err):
+			// EAGAIN: the wait timed out; EINTR: a signal ended it early. Both go
+			// round again with the timeout recomputed. Anything else breaks the
+			// socket for good (ETERM, ENOTSOCK): Run ends with it.
 			return fmt.Errorf("zmq: broker receive: %w", err)
 		}
 		if !now.Before(b.core.NextDeadline()) {
@@ -54,8 +57,12 @@ func (b *Broker) loop(ctx context.Context) error {
 }
 
 // flush carries out the core's outputs until it has none: sends in order, events to
-// the log. A send ZeroMQ refuses is counted, reported and passed to Unreachable,
-// whose own outputs (a requeued request dispatched elsewhere) follow.
+// the log. A send ZeroMQ refuses is counted and reported. Only a peer that is gone
+// (EHOSTUNREACH) is passed to Unreachable, whose own outputs (a requeued request
+// dispatched elsewhere) follow. A peer at its high-water mark (EAGAIN) is slow, not
+// gone, and stays: the message is not retried, since the loop serves every peer and
+// must not wait for one (see the package doc for what recovers it). EINTR never
+// comes here: sendRouted retries it.
 func (b *Broker) flush(now time.Time) {
 	for {
 		outs := b.core.Drain()
@@ -68,8 +75,13 @@ func (b *Broker) flush(now time.Time) {
 			case core.SendOutput:
 				if err := b.out.sendRouted(b.sock, idBytes(o.To.ID), o.Frames); err != nil {
 					b.undeliv.Add(1)
+					if isAgain(err) {
+						b.full.Add(1)
+					}
 					b.log.undeliverable(now, o, err)
-					b.core.Unreachable(now, o.To)
+					if isUnreachable(err) {
+						b.core.Unreachable(now, o.To)
+					}
 				}
 			case core.EventOutput:
 				b.log.event(now, o)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,10 @@ type ClientOptions struct {
 	HighWaterMark int
 	// Curve, when set, makes the connection CURVE (curve.go). Nil means plain.
 	Curve *CurveKeys
+	// Logger receives what goes wrong with the connection: a socket error that made
+	// the client reconnect (Warn), and the error that ended it, if one does (Error).
+	// Nil means no log.
+	Logger *slog.Logger
 }
 
 // ClientStats counts what a Client did.
@@ -54,6 +59,7 @@ type Client struct {
 	cfg      core.ClientConfig
 	hwm      int
 	curve    *CurveKeys
+	log      *slog.Logger
 	zctx     *zmq4.Context
 	waiter   *sockWaiter // the leader waits in it; new requests kick it
 	loop     *clientLoop // the loop's state, used by the leader alone
@@ -62,6 +68,7 @@ type Client struct {
 	pending []*call // handed in, not yet taken by the leader
 	leading bool    // a goroutine leads the loop (or has ended it)
 	closed  bool    // no more requests: Close was called or the loop failed
+	cause   error   // why the loop failed, if it did; set with closed
 
 	done   chan struct{}    // closed when the loop has ended for good
 	err    error            // why the loop ended; read after done
@@ -96,15 +103,16 @@ func NewClient(endpoint string, opts ClientOptions) (*Client, error) {
 	if opts.HighWaterMark <= 0 {
 		opts.HighWaterMark = defaultHWM
 	}
-	zctx, err := zmq4.NewContext()
+	zctx, err := newContext()
 	if err != nil {
-		return nil, fmt.Errorf("zmq: new context: %w", err)
+		return nil, err
 	}
 	c := &Client{
 		endpoint: endpoint,
 		cfg:      core.ClientConfig{Timeout: opts.Timeout, Attempts: opts.Attempts, Standard: opts.Standard},
 		hwm:      opts.HighWaterMark,
 		curve:    opts.Curve,
+		log:      opts.Logger,
 		zctx:     zctx,
 		done:     make(chan struct{}),
 	}
@@ -137,7 +145,8 @@ func (c *Client) connect() (*zmq4.Socket, error) {
 
 // Request sends a request with the given body frames to service and returns the
 // reply's body frames. It fails with a *RequestError (errors.Is ErrTimeout or
-// ErrRefused), with ctx's error when ctx ends first, or with ErrClosed. The body is
+// ErrRefused), with ctx's error when ctx ends first, or with ErrClosed: the client
+// was closed, or it ended on an error, which an *EndedError then carries. The body is
 // copied, so the caller may reuse it at once.
 func (c *Client) Request(ctx context.Context, service string, body ...[]byte) ([][]byte, error) {
 	if err := ctx.Err(); err != nil {
@@ -153,13 +162,15 @@ func (c *Client) Request(ctx context.Context, service string, body ...[]byte) ([
 }
 
 // do hands k to the loop and waits for its outcome, leading the loop while no other
-// goroutine does, or when the leader hands it over. It returns ErrClosed when the
-// client is closed, or ctx's error when ctx ends first.
+// goroutine does, or when the leader hands it over. It returns ErrClosed (or the
+// *EndedError that says why) when the client is closed, or ctx's error when ctx ends
+// first.
 func (c *Client) do(ctx context.Context, k *call) (result, error) {
 	c.mu.Lock()
 	if c.closed {
+		err := c.closedErr()
 		c.mu.Unlock()
-		return result{}, ErrClosed
+		return result{}, err
 	}
 	k.waiting = true
 	c.pending = append(c.pending, k)
@@ -202,7 +213,14 @@ func (c *Client) do(ctx context.Context, k *call) (result, error) {
 func (c *Client) lead(ctx context.Context, me *call) {
 	stop := context.AfterFunc(ctx, c.waiter.kick)
 	defer stop()
-	if err := c.loop.run(ctx, me); err != nil || c.loop.closed {
+	err := c.loop.run(ctx, me)
+	for err != nil {
+		if err = c.loop.recoverFrom(err); err != nil {
+			break
+		}
+		err = c.loop.run(ctx, me)
+	}
+	if err != nil || c.loop.closed {
 		c.end(err)
 		return
 	}
@@ -241,18 +259,35 @@ func (c *Client) heir() *call {
 	return nil
 }
 
-// end ends the loop for good: what is outstanding fails with ErrClosed, the socket
-// closes, and err (the socket error that ended the loop, if any) is kept for Close.
+// end ends the loop for good: what is outstanding fails with ErrClosed, or with an
+// *EndedError carrying err, the error that ended the loop, if any; the socket closes,
+// and err is logged and kept for Close.
 func (c *Client) end(err error) {
 	c.mu.Lock()
 	c.closed = true
+	if err != nil {
+		c.cause = err
+	}
 	c.mu.Unlock()
+	if err != nil && c.log != nil {
+		c.log.Error("client ended", slog.String("endpoint", c.endpoint), slog.String("err", err.Error()))
+	}
 	c.err = errors.Join(err, c.loop.close())
 	close(c.done)
 }
 
+// closedErr is the error of a request on the closed client: ErrClosed, or an
+// *EndedError with the cause when an error ended the client. c.mu is held.
+func (c *Client) closedErr() error {
+	if c.cause != nil {
+		return &EndedError{Cause: c.cause}
+	}
+	return ErrClosed
+}
+
 // Close ends the client: requests still outstanding fail with ErrClosed and the
-// connection closes at once. Close waits for the loop to end and returns its error.
+// connection closes at once. Close waits for the loop to end and returns its error:
+// the error that ended the client before, if one did, and any error of closing.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	first := !c.closed
@@ -295,4 +330,11 @@ func copyFrames(frames [][]byte) [][]byte {
 		out[i] = buf[len(buf)-len(f) : len(buf) : len(buf)]
 	}
 	return out
+}
+
+// warn logs a socket error the client recovers from.
+func (c *Client) warn(msg string, err error) {
+	if c.log != nil {
+		c.log.Warn(msg, slog.String("endpoint", c.endpoint), slog.String("err", err.Error()))
+	}
 }

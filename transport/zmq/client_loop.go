@@ -21,9 +21,16 @@ type clientLoop struct {
 	taken   []*call          // the batch taken from Client.pending, reused
 	scratch recvScratch
 	out     sendScratch
-	clean   bool // the connection answered EAGAIN with no send since (see sockWaiter)
-	closed  bool // take found the client closed
+	clean   bool  // the connection answered EAGAIN with no send since (see sockWaiter)
+	closed  bool  // take found the client closed
+	closing error // the error requests fail with once closed: ErrClosed or an *EndedError
+
+	failures int // socket errors since a message was last received
 }
+
+// maxFailures is how many socket errors in a row, with no message received between
+// them, end a Client (or a Worker): reconnecting did not help.
+const maxFailures = 3
 
 func newClientLoop(c *Client, dealer *zmq4.Socket) *clientLoop {
 	return &clientLoop{c: c, core: core.NewClient(c.cfg), dealer: dealer, calls: make(map[uint64]*call)}
@@ -69,6 +76,9 @@ func (l *clientLoop) take(now time.Time) error {
 	c.mu.Lock()
 	l.taken, c.pending = c.pending, l.taken[:0]
 	l.closed = c.closed
+	if l.closed {
+		l.closing = c.closedErr()
+	}
 	c.mu.Unlock()
 	for i, k := range l.taken {
 		l.taken[i] = nil
@@ -77,7 +87,7 @@ func (l *clientLoop) take(now time.Time) error {
 			k.query(l.core)
 			l.finish(k, result{})
 		case l.closed:
-			l.finish(k, result{err: ErrClosed})
+			l.finish(k, result{err: l.closing})
 		default:
 			l.calls[l.core.Request(now, k.service, k.body)] = k
 		}
@@ -96,17 +106,16 @@ func (l *clientLoop) drain(me *call) error {
 		if l.clean || me.ended {
 			return nil
 		}
+		// EINTR: recv retries it (non-blocking).
 		frames, err := l.scratch.recv(l.dealer, false)
 		if err != nil {
 			if isAgain(err) {
 				l.clean = true
 				return nil
 			}
-			if isInterrupted(err) {
-				continue
-			}
 			return fmt.Errorf("zmq: client receive: %w", err)
 		}
+		l.failures = 0
 		now := time.Now()
 		l.core.Receive(now, frames)
 		if err := l.flush(now); err != nil {
@@ -128,6 +137,8 @@ func (l *clientLoop) flush(now time.Time) error {
 			switch o.Kind {
 			case core.SendOutput:
 				l.clean = false
+				// EINTR: send retries it. EAGAIN: the connection is at its high-water
+				// mark; the request recovers by its retry or times out.
 				if err := l.out.send(l.dealer, o.Frames); err != nil {
 					if !isAgain(err) {
 						return fmt.Errorf("zmq: client send: %w", err)
@@ -162,14 +173,18 @@ func (l *clientLoop) finish(k *call, r result) {
 	k.result <- r
 }
 
-// reconnect replaces the connection with a new socket (core's ConnectOutput).
+// reconnect replaces the connection with a new socket (core's ConnectOutput, or
+// after a socket error). The old socket's close error, if any, is logged: the new
+// connection goes on all the same.
 func (l *clientLoop) reconnect() error {
-	if err := l.dealer.Close(); err != nil {
-		return fmt.Errorf("zmq: client close: %w", err)
+	if l.dealer != nil {
+		if err := l.dealer.Close(); err != nil {
+			l.c.warn("client close", fmt.Errorf("zmq: client close: %w", err))
+		}
+		l.dealer = nil
 	}
 	s, err := l.c.connect()
 	if err != nil {
-		l.dealer = nil
 		return err
 	}
 	l.dealer = s
@@ -177,8 +192,26 @@ func (l *clientLoop) reconnect() error {
 	return l.c.waiter.replace(0, s)
 }
 
-// close fails what is outstanding with ErrClosed and releases the sockets; the
-// client is marked closed already.
+// recoverFrom replaces the connection after the loop failed with err, a socket error
+// (EINTR and EAGAIN never come here: they are handled where they happen). The
+// requests outstanding stay: their replies, sent to the old connection, are lost, so
+// they recover by their retries on the new one, or time out. recoverFrom returns the
+// error that ends the client: err, when maxFailures came in a row with no message
+// received between them, or the error of reconnecting.
+func (l *clientLoop) recoverFrom(err error) error {
+	l.failures++
+	if l.failures >= maxFailures {
+		return fmt.Errorf("%w (%d socket errors in a row)", err, l.failures)
+	}
+	l.c.warn("client reconnects after a socket error", err)
+	if rerr := l.reconnect(); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return nil
+}
+
+// close fails what is outstanding with ErrClosed (or the *EndedError that says why)
+// and releases the sockets; the client is marked closed already.
 func (l *clientLoop) close() error {
 	c := l.c
 	// Closed, take only answers the last queries and fails the last requests.
@@ -186,7 +219,7 @@ func (l *clientLoop) close() error {
 	c.final = l.core.Stats()
 	for seq, k := range l.calls {
 		delete(l.calls, seq)
-		l.finish(k, result{err: ErrClosed})
+		l.finish(k, result{err: l.closing})
 	}
 	errs := []error{err}
 	if l.dealer != nil {

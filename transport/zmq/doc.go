@@ -49,29 +49,31 @@
 // inproc DEALER, with a random identity no remote peer can guess, connected to the
 // same ROUTER.
 //
-// The socket uses ROUTER_MANDATORY: a message ZeroMQ cannot route — its peer is
-// gone (EHOSTUNREACH) or at its high-water mark (EAGAIN) — is never dropped unseen:
-// it is counted (BrokerStats.Undeliverable), reported (an Event with Undeliverable
-// set, a Warn log record) and passed to core.Broker.Unreachable, which removes a
-// worker as dead and requeues its request. It also uses ROUTER_HANDOVER, so that a
-// client reconnecting with a fixed identity (a Lazy Pirate REQ client) takes it over
-// at once. Run serves until its context ends, then calls core.Broker.Shutdown (ebwrk
-// clients get failure replies, workers DISCONNECT) and terminates its own ZeroMQ
-// context, which waits at most BrokerOptions.Linger for those last messages to
-// leave. Each Broker has its own ZeroMQ context, as the broker of a process of its
-// own would: in-process clients and workers reach it over TCP or IPC, not inproc.
+// The socket uses ROUTER_MANDATORY: a message ZeroMQ cannot route — its peer is gone
+// (EHOSTUNREACH) or at its high-water mark (EAGAIN) — is never dropped unseen: it is
+// counted (BrokerStats.Undeliverable), reported (an Event with Undeliverable set, a
+// Warn log record). Only a peer that is gone is passed to core.Broker.Unreachable,
+// which removes a worker as dead and requeues its request; a peer at its high-water
+// mark stays (see Errors). It also uses ROUTER_HANDOVER, so that a client reconnecting
+// with a fixed identity (a Lazy Pirate REQ client) takes it over at once. Run serves
+// until its context ends, then calls core.Broker.Shutdown (ebwrk clients get failure
+// replies, workers DISCONNECT) and terminates its own ZeroMQ context, which waits at
+// most BrokerOptions.Linger for those last messages to leave. Each Broker has its own
+// ZeroMQ context, as the broker of a process of its own would: in-process clients and
+// workers reach it over TCP or IPC, not inproc.
 //
 // # Client
 //
 // A Client is one DEALER connection driven by core.Client; any number of goroutines
 // may call Request at once, and their requests are pipelined on the connection and
-// matched by sequence number. A request ends with the reply frames or an error:
-// a *RequestError that matches ErrTimeout (every attempt timed out) or ErrRefused
-// (the broker failed it and says why), the context's error, or ErrClosed. A caller
-// whose context ends stops waiting at once, but core.Client has no way to cancel a
-// request, so it runs on to its reply or timeout and its outcome is dropped. A
-// message ZeroMQ will not queue (the connection at its high-water mark) is counted in
-// ClientStats.Unsent; its request recovers by retry or times out.
+// matched by sequence number. A request ends with the reply frames or an error: a
+// *RequestError that matches ErrTimeout (every attempt timed out) or ErrRefused (the
+// broker failed it and says why), the context's error, or ErrClosed (an *EndedError
+// when an error ended the client: see Errors). A caller whose context ends stops
+// waiting at once, but core.Client has no way to cancel a request, so it runs on to
+// its reply or timeout and its outcome is dropped. A message ZeroMQ will not queue
+// (the connection at its high-water mark) is counted in ClientStats.Unsent; its
+// request recovers by retry or times out.
 //
 // The loop has no goroutine of its own: it runs on a caller's (leader/follower). A
 // caller that finds no loop running leads it: it sends its request, waits, and
@@ -113,4 +115,49 @@
 //
 // Every error says where it comes from ("zmq: bind tcp://*:5555: address already in
 // use") and wraps the ZeroMQ error, so errors.Is and errors.As work.
+//
+// Signals (EINTR). In a Go process signals are ordinary: the runtime sends them for
+// preemption, GC and profiling, and a libzmq call that one interrupts fails with EINTR
+// (ZeroMQ does not restart the poll inside zmq_send and zmq_recv, also with
+// ZMQ_DONTWAIT). The call had no effect, and is retried, everywhere:
+//
+//   - The helpers of the hot path (msg.go) send and receive a message part by part in
+//     one cgo call and return the index of the part that failed. A send retries that
+//     part and goes on: a message is never cut short, no part is sent twice. A
+//     receive keeps the parts it has and goes on from the one that failed; before the
+//     first part, a non-blocking receive retries at once, and a blocking one returns
+//     EINTR to its loop, which waits again for the time left to its deadline.
+//   - Every call through zmq4 (bind, connect, send, receive, poll, close, context
+//     termination) is retried by zmq4 itself: every context this package opens turns
+//     zmq4's retry on. Socket options never fail with EINTR.
+//   - The Client's poll(2) waiter takes EINTR for an early wake-up; its eventfd
+//     reads and writes are retried.
+//
+// High-water mark (EAGAIN on a send). A peer at its high-water mark is slow, not
+// gone. The Broker drops the message to it, counts it (BrokerStats.Full) and reports
+// it, but keeps the peer: it cannot wait for one peer without stalling the others,
+// and only EHOSTUNREACH makes it call core.Broker.Unreachable. A client's lost reply
+// is recovered by the client's retry. A Worker reads its connection all the time,
+// also while its handler runs, so a worker that stays at its mark is stopped or hung:
+// it stops heartbeating too and expires, and its request is requeued. The Client
+// counts its own unsent messages (ClientStats.Unsent); their requests recover by
+// their retries. The Worker never drops a REPLY: it holds it and sends it again,
+// before anything else, each time its loop or keeper comes round, until the socket
+// takes it or the connection is replaced (the broker then requeues the request); a
+// HEARTBEAT at the mark is dropped, since the next one stands in for it.
+//
+// Socket errors. Any other error of a Client's or Worker's connection (a failed send
+// or receive, a failed wait) is not the end: the connection is closed and a new one
+// opened, as after a lost broker, and the error is logged at Warn
+// (ClientOptions.Logger, WorkerOptions.Logger). A Client keeps its requests, which
+// recover by their retries on the new connection. A Worker starts over with a new
+// core.Worker (READY on the new connection; the broker requeues the request it held
+// when the old connection expires), waiting the reconnect backoff from the second
+// error in a row on. Only when maxFailures (3) errors come in a row with no message
+// received between them (for a Client also: when a new connection cannot be opened)
+// does a Client or Worker end. Then the cause reaches every caller: requests
+// outstanding and later ones fail, and Worker.Serve, Recv and Close return, with an
+// *EndedError, which matches ErrClosed (a Worker's also ErrWorkerStopped) and wraps
+// the cause; Client.Close returns the cause; and it is logged at Error. A Broker's
+// receive error (ETERM, ENOTSOCK: its socket is broken for good) ends Run with it.
 package zmq

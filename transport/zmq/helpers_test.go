@@ -54,6 +54,13 @@ func (r *recorder) mark() int {
 	return len(r.events)
 }
 
+// all returns the events so far.
+func (r *recorder) all() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
 // count returns how many events match.
 func (r *recorder) count(match func(Event) bool) int {
 	r.mu.Lock()

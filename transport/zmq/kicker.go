@@ -36,6 +36,8 @@ func (k *kicker) run(s *zmq4.Socket) {
 	for {
 		select {
 		case <-k.ch:
+			// EINTR: zmq4 retries it (newContext). EAGAIN cannot come: the socket
+			// has no high-water mark.
 			if _, err := s.SendBytes([]byte{1}, zmq4.DONTWAIT); err != nil && k.err == nil {
 				k.err = fmt.Errorf("zmq: kick: %w", err)
 			}

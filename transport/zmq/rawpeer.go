@@ -3,7 +3,6 @@ package zmq
 import (
 	"errors"
 	"fmt"
-	"syscall"
 	"time"
 
 	zmq4 "github.com/pebbe/zmq4"
@@ -17,16 +16,16 @@ var ErrNoMessage = errors.New("zmq: no message")
 // that must speak raw RFC 7 frames to a broker without importing ZeroMQ themselves.
 // A RawPeer is owned by one goroutine at a time.
 type RawPeer struct {
-	zctx   *zmq4.Context
-	s      *zmq4.Socket
-	poller *zmq4.Poller
+	zctx *zmq4.Context
+	s    *zmq4.Socket
+	in   recvScratch
 }
 
 // DialRaw opens a DEALER in its own context and connects it to endpoint.
 func DialRaw(endpoint string) (*RawPeer, error) {
-	zctx, err := zmq4.NewContext()
+	zctx, err := newContext()
 	if err != nil {
-		return nil, fmt.Errorf("zmq: new context: %w", err)
+		return nil, err
 	}
 	s, err := zctx.NewSocket(zmq4.DEALER)
 	if err != nil {
@@ -38,12 +37,12 @@ func DialRaw(endpoint string) (*RawPeer, error) {
 	if err := s.Connect(endpoint); err != nil {
 		return nil, errors.Join(fmt.Errorf("zmq: connect %s: %w", endpoint, err), s.Close(), zctx.Term())
 	}
-	p := &RawPeer{zctx: zctx, s: s, poller: zmq4.NewPoller()}
-	p.poller.Add(s, zmq4.POLLIN)
-	return p, nil
+	return &RawPeer{zctx: zctx, s: s}, nil
 }
 
-// Send sends frames as one message; a DEALER queues it while it connects.
+// Send sends frames as one message; a DEALER queues it while it connects. zmq4 sends
+// each part in a call of its own and retries it on EINTR (newContext), so an
+// interrupted message goes on from the part that was interrupted.
 func (p *RawPeer) Send(frames [][]byte) error {
 	if len(frames) == 0 {
 		return errors.New("zmq: raw send of an empty message")
@@ -62,20 +61,20 @@ func (p *RawPeer) Send(frames [][]byte) error {
 func (p *RawPeer) Recv(d time.Duration) ([][]byte, error) {
 	end := time.Now().Add(d)
 	for {
-		m, err := p.s.RecvMessageBytes(zmq4.DONTWAIT)
-		if err == nil {
+		left := max(time.Until(end), 0)
+		if err := p.s.SetRcvtimeo((left + time.Millisecond - 1).Truncate(time.Millisecond)); err != nil {
+			return nil, fmt.Errorf("zmq: raw set RCVTIMEO: %w", err)
+		}
+		// EINTR: a signal ended the wait early: wait again for the time left (zmq4's
+		// own retry would restart the whole timeout).
+		m, err := p.in.recv(p.s, true)
+		switch {
+		case err == nil:
 			return m, nil
-		}
-		if zmq4.AsErrno(err) != zmq4.Errno(syscall.EAGAIN) {
-			return nil, fmt.Errorf("zmq: raw recv: %w", err)
-		}
-		left := time.Until(end)
-		if left <= 0 {
+		case isAgain(err) && left == 0:
 			return nil, ErrNoMessage
-		}
-		if _, err := p.poller.Poll(left.Truncate(time.Millisecond) + time.Millisecond); err != nil &&
-			zmq4.AsErrno(err) != zmq4.Errno(syscall.EINTR) {
-			return nil, fmt.Errorf("zmq: raw poll: %w", err)
+		case !isAgain(err) && !isInterrupted(err):
+			return nil, fmt.Errorf("zmq: raw recv: %w", err)
 		}
 	}
 }

@@ -18,6 +18,20 @@ const defaultHWM = 10000
 // (a broker's shutdown replies, a worker's DISCONNECT).
 const defaultLinger = time.Second
 
+// newContext opens a ZeroMQ context whose zmq4 calls retry EINTR themselves: every
+// call this package makes through zmq4 (socket options aside, which libzmq never
+// interrupts) is then restarted after a signal, as libzmq's own calls are not. zmq4
+// turns this on for new contexts; it is set here so that the package never depends on
+// that default. The hot path does not go through zmq4 (msg.go) and retries itself.
+func newContext() (*zmq4.Context, error) {
+	zctx, err := zmq4.NewContext()
+	if err != nil {
+		return nil, fmt.Errorf("zmq: new context: %w", err)
+	}
+	zctx.SetRetryAfterEINTR(true)
+	return zctx, nil
+}
+
 // newSocket opens a socket of type t in zctx with the given high-water mark (both
 // directions) and linger.
 func newSocket(zctx *zmq4.Context, t zmq4.Type, hwm int, linger time.Duration) (*zmq4.Socket, error) {
@@ -44,6 +58,10 @@ func isAgain(err error) bool { return zmq4.AsErrno(err) == zmq4.Errno(syscall.EA
 
 // isInterrupted reports whether err is EINTR: a signal interrupted the call.
 func isInterrupted(err error) bool { return zmq4.AsErrno(err) == zmq4.Errno(syscall.EINTR) }
+
+// isUnreachable reports whether err is EHOSTUNREACH: a ROUTER_MANDATORY socket has no
+// peer of that identity, which is gone.
+func isUnreachable(err error) bool { return zmq4.AsErrno(err) == zmq4.Errno(syscall.EHOSTUNREACH) }
 
 // readBatch is how many messages the client's and the worker's loops take in a row
 // before they look at their other work.

@@ -67,13 +67,21 @@ func (w *sockWaiter) wait(deadline time.Time) error {
 	for i := range w.fds {
 		w.fds[i].Revents = 0
 	}
+	// EINTR: a signal ended the wait early; the caller receives, then waits again
+	// with its timeout recomputed.
 	if _, err := unix.Poll(w.fds, ms); err != nil && !errors.Is(err, unix.EINTR) {
 		return fmt.Errorf("zmq: poll: %w", err)
 	}
 	if w.fds[0].Revents != 0 {
 		var buf [8]byte
-		// EAGAIN: another wait read it first; nothing else can fail here.
-		_, _ = unix.Read(w.kfd, buf[:])
+		// EINTR: read again (a non-blocking read is not interrupted on Linux, but
+		// nothing promises it). EAGAIN: another wait read it first; nothing else can
+		// fail here.
+		for {
+			if _, err := unix.Read(w.kfd, buf[:]); !errors.Is(err, unix.EINTR) {
+				break
+			}
+		}
 	}
 	return nil
 }
@@ -87,8 +95,13 @@ func (w *sockWaiter) kick() {
 		return
 	}
 	one := [8]byte{1}
-	// EAGAIN: the counter is full, a kick is pending anyway.
-	_, _ = unix.Write(w.kfd, one[:])
+	// EINTR: write again, or the kick would be lost. EAGAIN: the counter is full, a
+	// kick is pending anyway.
+	for {
+		if _, err := unix.Write(w.kfd, one[:]); !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
 }
 
 // close releases the eventfd; the sockets are the caller's.
@@ -96,7 +109,8 @@ func (w *sockWaiter) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
-	if err := unix.Close(w.kfd); err != nil {
+	// EINTR is not retried: Linux releases the descriptor even then.
+	if err := unix.Close(w.kfd); err != nil && !errors.Is(err, unix.EINTR) {
 		return fmt.Errorf("zmq: close waiter: %w", err)
 	}
 	return nil

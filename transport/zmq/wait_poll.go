@@ -48,6 +48,9 @@ func (w *sockWaiter) replace(i int, s *zmq4.Socket) error {
 // wait polls until a socket has input, the deadline (the zero time: none) or a
 // kick; the caller receives after.
 func (w *sockWaiter) wait(deadline time.Time) error {
+	// EINTR: zmq4 retries the poll itself (newContext), with the whole timeout
+	// again, so a signal storm can make this wait outlast the deadline; the default
+	// waiter on Linux (wait_fdpoll.go) recomputes it.
 	polled, err := w.poller.Poll(pollTimeout(deadline, time.Now(), -1))
 	if err != nil && !isInterrupted(err) {
 		return fmt.Errorf("zmq: poll: %w", err)

@@ -46,6 +46,7 @@ func (w *waker) Wake() { w.send.kick() }
 // clear consumes the wake bytes received so far; only the loop calls it.
 func (w *waker) clear() {
 	for {
+		// EINTR: zmq4 retries it (newContext). EAGAIN: none left.
 		if _, err := w.recv.RecvBytes(zmq4.DONTWAIT); err != nil {
 			return
 		}

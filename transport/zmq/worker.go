@@ -17,7 +17,8 @@ import (
 // Worker serves once, in one style).
 var ErrWorkerServing = errors.New("zmq: worker already serving")
 
-// ErrWorkerStopped is returned by Recv after Close.
+// ErrWorkerStopped is returned by Recv after Close; the *EndedError of a worker that
+// ended on an error matches it too.
 var ErrWorkerStopped = errors.New("zmq: worker stopped")
 
 // Handler answers one request: it gets the request's body frames and returns the
@@ -94,9 +95,10 @@ func NewWorker(endpoint, service string, opts WorkerOptions) *Worker {
 
 // Serve registers with the broker and answers requests with h until ctx ends, then
 // sends DISCONNECT (the broker requeues a request still being handled) and returns
-// nil; it returns early only on a socket error. The handler of a request still
-// running then sees its ctx end, Serve returns once it has returned, and its reply
-// is dropped.
+// nil. A socket error makes it start over on a new connection; it returns early only
+// when that did not help (see the package doc), with an *EndedError that carries the
+// cause and matches ErrClosed. The handler of a request still running then sees its
+// ctx end, Serve returns once it has returned, and its reply is dropped.
 func (w *Worker) Serve(ctx context.Context, h Handler) error {
 	if !w.serving.CompareAndSwap(false, true) {
 		return ErrWorkerServing

@@ -33,9 +33,11 @@ type workerLoop struct {
 	dealer   *zmq4.Socket
 	scratch  recvScratch
 	out      sendScratch
-	job      *job  // the request held, not yet answered; nil when idle
-	handling bool  // the loop is in the handler and has let go of mu
-	keepErr  error // the socket error that stopped the keeper
+	job      *job       // the request held, not yet answered; nil when idle
+	handling bool       // the loop is in the handler and has let go of mu
+	keepErr  error      // the socket error that stopped the keeper
+	held     [][][]byte // replies the socket would not take yet (worker_send.go)
+	failures int        // socket errors since a message was last received
 }
 
 // job is one request for the handler.
@@ -45,17 +47,24 @@ type job struct {
 	body   [][]byte
 }
 
+// workerFaults, when a test sets it, gives the injected faults of the receives of
+// every Worker that starts serving after (see faults).
+var workerFaults func() faults
+
 // serve is Serve once the worker is marked serving.
 func (w *Worker) serve(ctx context.Context, h Handler) error {
-	zctx, err := zmq4.NewContext()
+	zctx, err := newContext()
 	if err != nil {
-		return fmt.Errorf("zmq: new context: %w", err)
+		return err
 	}
 	every := w.cfg.HeartbeatInterval
 	if every <= 0 {
 		every = core.DefaultHeartbeatInterval
 	}
 	l := &workerLoop{w: w, ctx: ctx, handler: h, keepEvery: every / 2, core: core.NewWorker(w.cfg), zctx: zctx}
+	if workerFaults != nil {
+		l.scratch.faults = workerFaults()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	quit, kept := make(chan struct{}), make(chan struct{})
@@ -66,37 +75,84 @@ func (w *Worker) serve(ctx context.Context, h Handler) error {
 	<-kept
 	now := time.Now()
 	l.core.Stop(now)
+	var stopErr error
 	if l.dealer != nil {
-		err = errors.Join(err, l.flush(now))
+		stopErr = l.flush(now)
 	}
-	return errors.Join(err, l.close())
+	closeErr := l.close()
+	if err != nil {
+		err = &EndedError{Worker: true, Cause: errors.Join(err, stopErr, closeErr)}
+		if w.log != nil {
+			w.log.Error("worker ended", slog.String("service", w.cfg.Service), slog.String("err", err.Error()))
+		}
+		return err
+	}
+	return errors.Join(stopErr, closeErr)
 }
 
 // run is the driver loop: while idle, wait in a blocking receive for a request until
 // the next deadline (fewer system calls per request than a poll), looking at ctx at
-// least every maxIdleWait; with a request, run the handler and send its reply.
+// least every maxIdleWait; with a request, run the handler and send its reply. A
+// socket error makes it start over on a new connection (restart); it returns only
+// when ctx ends, or with the last of maxFailures socket errors that came in a row
+// with no message received between them: reconnecting did not help.
 func (l *workerLoop) run() error {
 	now := time.Now()
 	l.core.Start(now)
-	if err := l.flush(now); err != nil {
-		return err
-	}
+	err := l.flush(now)
 	for l.ctx.Err() == nil {
-		var err error
+		if err != nil {
+			if l.failures++; l.failures >= maxFailures {
+				return fmt.Errorf("%w (%d socket errors in a row)", err, l.failures)
+			}
+			err = l.restart(err)
+			continue
+		}
 		if l.job != nil {
 			err = l.handle()
 		} else {
 			err = l.waitIdle()
 		}
-		if err != nil {
-			return err
-		}
 	}
 	return nil
 }
 
-// waitIdle receives the next message, waiting until the next deadline at most.
+// restart starts over on a new connection after the socket error err (EINTR and
+// EAGAIN never come here: they are handled where they happen): the request held is
+// lost with the connection (the broker requeues it when the old connection expires),
+// and a new core.Worker sends READY on a new socket. From the second error in a row
+// on, it waits the reconnect backoff first. It returns the error of opening the new
+// connection, if any, and nil when ctx ended meanwhile.
+func (l *workerLoop) restart(err error) error {
+	l.logErr("worker reconnects after a socket error", err)
+	l.endJob()
+	l.keepErr = nil
+	l.dropHeld("the connection failed")
+	if l.failures > 1 {
+		wait := l.w.cfg.ReconnectInitial
+		if wait <= 0 {
+			wait = core.DefaultReconnectInitial
+		}
+		t := time.NewTimer(wait << (l.failures - 2))
+		select {
+		case <-t.C:
+		case <-l.ctx.Done():
+			t.Stop()
+			return nil
+		}
+	}
+	now := time.Now()
+	l.core = core.NewWorker(l.w.cfg)
+	l.core.Start(now)
+	return l.flush(now)
+}
+
+// waitIdle receives the next message, waiting until the next deadline at most (and
+// at most maxIdleWait, so that a held reply is tried again that often).
 func (l *workerLoop) waitIdle() error {
+	if err := l.sendHeld(); err != nil {
+		return err
+	}
 	if err := l.dealer.SetRcvtimeo(pollTimeout(l.core.NextDeadline(), time.Now(), maxIdleWait)); err != nil {
 		return fmt.Errorf("zmq: worker set RCVTIMEO: %w", err)
 	}
@@ -104,11 +160,14 @@ func (l *workerLoop) waitIdle() error {
 	now := time.Now()
 	switch {
 	case err == nil:
+		l.failures = 0
 		l.core.Receive(now, frames)
 		if err := l.flush(now); err != nil {
 			return err
 		}
 	case !isAgain(err) && !isInterrupted(err):
+		// EAGAIN: the wait timed out; EINTR: a signal ended it early. Both go
+		// round again with the timeout recomputed.
 		return fmt.Errorf("zmq: worker receive: %w", err)
 	}
 	return l.advance(now)
@@ -157,7 +216,10 @@ func (l *workerLoop) keep(quit <-chan struct{}, done chan<- struct{}) {
 		if l.mu.TryLock() {
 			if l.handling && l.keepErr == nil {
 				now := time.Now()
-				err := l.readAll(now)
+				err := l.sendHeld()
+				if err == nil {
+					err = l.readAll(now)
+				}
 				if err == nil {
 					err = l.advance(now)
 				}
@@ -186,13 +248,15 @@ func (l *workerLoop) advance(now time.Time) error {
 // readAll gives the core every message waiting on the connection.
 func (l *workerLoop) readAll(now time.Time) error {
 	for range readBatch {
+		// EINTR: recv retries it (non-blocking). EAGAIN: nothing more.
 		frames, err := l.scratch.recv(l.dealer, false)
 		if err != nil {
-			if isAgain(err) || isInterrupted(err) {
+			if isAgain(err) {
 				return nil
 			}
 			return fmt.Errorf("zmq: worker receive: %w", err)
 		}
+		l.failures = 0
 		l.core.Receive(now, frames)
 		if err := l.flush(now); err != nil {
 			return err
@@ -212,14 +276,14 @@ func (l *workerLoop) flush(now time.Time) error {
 			o := &outs[i]
 			switch o.Kind {
 			case core.SendOutput:
-				// EAGAIN: the connection is at its high-water mark, the broker is not
-				// reading; heartbeat loss will tell the core.
-				if err := l.out.send(l.dealer, o.Frames); err != nil && !isAgain(err) {
-					return fmt.Errorf("zmq: worker send: %w", err)
+				if err := l.send(o); err != nil {
+					return err
 				}
 			case core.ConnectOutput:
-				// The request held, if any, went with the old connection.
+				// The request held, if any, and a reply not yet sent went with the
+				// old connection; the broker requeues the request.
 				l.endJob()
+				l.dropHeld("the connection was replaced")
 				if err := l.reconnect(); err != nil {
 					return err
 				}
@@ -255,12 +319,12 @@ func (l *workerLoop) endJob() {
 // reconnect closes the connection, if any, and opens a new one (a new identity).
 func (l *workerLoop) reconnect() error {
 	if l.dealer != nil {
-		// Nothing on the old connection is worth waiting for.
-		err := errors.Join(l.dealer.SetLinger(0), l.dealer.Close())
-		l.dealer = nil
-		if err != nil {
-			return fmt.Errorf("zmq: worker close: %w", err)
+		// Nothing on the old connection is worth waiting for. An error closing it
+		// is logged: the new connection goes on all the same.
+		if err := errors.Join(l.dealer.SetLinger(0), l.dealer.Close()); err != nil {
+			l.logErr("worker close", fmt.Errorf("zmq: worker close: %w", err))
 		}
+		l.dealer = nil
 	}
 	s, err := newSocket(l.zctx, zmq4.DEALER, l.w.hwm, l.w.linger)
 	if err != nil {
@@ -290,6 +354,13 @@ func (l *workerLoop) close() error {
 		errs = append(errs, fmt.Errorf("zmq: terminate context: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// logErr logs, at Warn, an error the worker recovers from.
+func (l *workerLoop) logErr(msg string, err error) {
+	if l.w.log != nil {
+		l.w.log.Warn(msg, slog.String("service", l.w.cfg.Service), slog.String("err", err.Error()))
+	}
 }
 
 // logEvent logs a core.Worker event: refused input at Warn, the rest at Info.

@@ -3,6 +3,7 @@ package zmq
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -11,8 +12,9 @@ import (
 // the worker, which serves in the background, heartbeating also while the caller
 // works on a request, until Close. reply is ignored when no request is held (the
 // first call). Recv returns ctx's error when ctx ends first (the request held stays
-// held: pass its reply to the next Recv), and ErrWorkerStopped after Close. Recv is
-// not for concurrent use.
+// held: pass its reply to the next Recv), and ErrWorkerStopped after Close, or the
+// *EndedError that says why the worker ended on its own. Recv is not for concurrent
+// use.
 func (w *Worker) Recv(ctx context.Context, reply [][]byte) ([][]byte, error) {
 	l := &w.recv
 	var err error
@@ -34,6 +36,11 @@ func (w *Worker) Recv(ctx context.Context, reply [][]byte) ([][]byte, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("zmq: recv: %w", ctx.Err())
 	case <-l.served:
+		// Ended on an error: the *EndedError says why (it matches ErrWorkerStopped).
+		var ended *EndedError
+		if errors.As(l.err, &ended) {
+			return nil, ended
+		}
 		return nil, ErrWorkerStopped
 	}
 }

@@ -186,9 +186,12 @@ func TestWorkerStopRequeues(t *testing.T) {
 	if d := cmp.Diff([]string{"handed over"}, strs(r.body)); d != "" {
 		t.Errorf("reply mismatch (-want +got):\n%s", d)
 	}
+	// Unreachable: a message to the worker met its closed connection before the
+	// broker read its DISCONNECT (ZeroMQ reports the connection's end to a send at
+	// once, and a receive reads what came before it first). Both mean it left.
 	e, _ := b.rec.waitFor(t, 0, "worker removed", isEvent(core.WorkerRemoved, "echo"))
-	if e.Output.Reason != core.Disconnected {
-		t.Errorf("stopped worker removed with reason %q; want %q", e.Output.Reason, core.Disconnected)
+	if r := e.Output.Reason; r != core.Disconnected && r != core.Unreachable {
+		t.Errorf("stopped worker removed with reason %q; want %q (or %q)", r, core.Disconnected, core.Unreachable)
 	}
 }
 

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Measurement is one row of ebbench's table and one object of its --json list. The
+// field names are the contract with scripts: name is "raw" (plain DEALER↔ROUTER
+// echo, no broker) or "lockstep" (MDP workers holding one request at a time; issue
+// 13 adds "credit"); mode is "sync" (one caller) or "pipelined".
+type Measurement struct {
+	Name       string            `json:"name"`
+	Mode       string            `json:"mode"`
+	Workers    int               `json:"workers"` // worker processes (0 for raw)
+	Credit     int               `json:"credit"`  // requests a worker may hold (1: MDP; 0 for raw)
+	Clients    int               `json:"clients"` // client processes
+	Callers    int               `json:"callers"` // concurrent requests per client process
+	Requests   uint64            `json:"requests"`
+	Replies    uint64            `json:"replies"` // each equal to its request, byte for byte
+	Mismatched uint64            `json:"mismatched"`
+	Failed     uint64            `json:"failed"` // typed failures
+	Failures   map[string]uint64 `json:"failures,omitempty"`
+	Lost       uint64            `json:"lost"`
+	Errors     map[string]uint64 `json:"errors,omitempty"`
+	// ClientErrors are the errors with which Clients ended (Client.Close's).
+	ClientErrors []string `json:"client_errors,omitempty"`
+	Retries      uint64   `json:"retries"`
+	Seconds      float64  `json:"seconds"`
+	RatePerS     float64  `json:"rate_per_s"` // replies per second
+	VsRaw        float64  `json:"vs_raw"`     // rate over the raw rate of the same mode
+	P50Ms        float64  `json:"p50_ms"`
+	P99Ms        float64  `json:"p99_ms"`
+	P999Ms       float64  `json:"p999_ms"`
+	MaxMs        float64  `json:"max_ms"`
+}
+
+// ok reports whether nothing was lost or answered wrongly.
+func (m *Measurement) ok() bool { return m.Lost == 0 && m.Mismatched == 0 }
+
+// spec says how to run one measurement.
+type spec struct {
+	name, mode       string
+	clients, callers int
+}
+
+func (sp spec) raw() bool { return sp.name == "raw" }
+
+// runBench runs the four measurements, raw first so that the workers have long
+// registered when the brokered ones start, and prints them.
+func runBench(ctx context.Context, cfg benchConfig, log *slog.Logger, stdout, stderr io.Writer) int {
+	cfg.progress = isTerminal(stderr)
+	f := newFleet(log)
+	defer f.endAll(endGrace)
+	s, err := newStage(f, cfg.common)
+	if err != nil {
+		fmt.Fprintf(stderr, "ebbench: %v\n", err)
+		return exitFailure
+	}
+	if err := s.startAll(cfg.workers); err != nil {
+		fmt.Fprintf(stderr, "ebbench: %v\n", err)
+		return exitFailure
+	}
+	specs := []spec{
+		{"raw", "sync", 1, 1},
+		{"raw", "pipelined", cfg.clients, cfg.callers},
+		{"lockstep", "sync", 1, 1},
+		{"lockstep", "pipelined", cfg.clients, cfg.callers},
+	}
+	update, clear := progressLine(stderr, cfg.progress)
+	byKey := map[string]*Measurement{}
+	for _, sp := range specs {
+		if ctx.Err() != nil {
+			break
+		}
+		m, err := s.measure(ctx, sp, cfg, update)
+		clear()
+		if err != nil {
+			fmt.Fprintf(stderr, "ebbench: %s %s: %v\n", sp.name, sp.mode, err)
+			return exitFailure
+		}
+		byKey[sp.name+" "+sp.mode] = m
+	}
+	var ms []Measurement
+	for _, key := range []string{"raw sync", "lockstep sync", "raw pipelined", "lockstep pipelined"} {
+		m, ok := byKey[key]
+		if !ok {
+			continue
+		}
+		if raw := byKey["raw "+m.Mode]; raw != nil && raw.RatePerS > 0 {
+			m.VsRaw = m.RatePerS / raw.RatePerS
+		}
+		ms = append(ms, *m)
+	}
+	if cfg.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(ms); err != nil {
+			fmt.Fprintf(stderr, "ebbench: %v\n", err)
+			return exitFailure
+		}
+	} else if err := writeBenchTable(stdout, ms, s); err != nil {
+		fmt.Fprintf(stderr, "ebbench: %v\n", err)
+		return exitFailure
+	}
+	code := exitOK
+	for _, m := range ms {
+		if !m.ok() {
+			fmt.Fprintf(stderr, "ebbench: %s %s: %d lost (%s), %d answered wrongly\n", m.Name, m.Mode, m.Lost,
+				counts(m.Errors), m.Mismatched)
+			code = exitFailure
+		}
+		for _, e := range m.ClientErrors {
+			fmt.Fprintf(stderr, "ebbench: %s %s: a Client ended with an error: %s\n", m.Name, m.Mode, e)
+			code = exitFailure
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "ebbench: interrupted")
+		code = exitFailure
+	}
+	for _, d := range f.died() {
+		fmt.Fprintf(stderr, "ebbench: %s\n", d)
+		code = exitFailure
+	}
+	if eintr := f.eintrLines(); len(eintr) > 0 {
+		fmt.Fprintf(stderr, "ebbench: stderr lines naming EINTR (%s), by role: %s\n", eintrText, counts(eintr))
+	}
+	return code
+}
+
+// startAll starts the raw echo, our broker (unless a running one is used) and the
+// workers.
+func (s *stage) startAll(workers int) error {
+	if err := s.startRawEcho(); err != nil {
+		return err
+	}
+	if s.frontend == "" {
+		if err := s.startBroker(); err != nil {
+			return err
+		}
+	}
+	for i := range workers {
+		if _, err := s.startWorker("worker " + strconv.Itoa(i+1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// measure runs one measurement: its client processes, each with an equal share of
+// the requests, started together.
+func (s *stage) measure(ctx context.Context, sp spec, cfg benchConfig, update func(string, progress)) (*Measurement, error) {
+	var args [][]string
+	for i := range sp.clients {
+		share := uint64(cfg.requests / sp.clients)
+		if i < cfg.requests%sp.clients {
+			share++
+		}
+		id := fmt.Sprintf("%s-%s-%d", sp.name, sp.mode, i+1)
+		args = append(args, s.clientArgs(id, sp.raw(), share, sp.callers, cfg.warmup))
+	}
+	res, err := s.runLoadSet(ctx, sp.name+" "+sp.mode, args, nil, update)
+	if err != nil {
+		return nil, err
+	}
+	m := &Measurement{Name: sp.name, Mode: sp.mode, Clients: sp.clients, Callers: sp.callers,
+		Requests: res.Requests, Replies: res.Replies, Mismatched: res.Mismatched, Failed: res.failed(),
+		Failures: res.Failures, Lost: res.Lost, Errors: res.Errors, ClientErrors: res.CloseErrors, Retries: res.Retries}
+	if !sp.raw() {
+		m.Workers, m.Credit = cfg.workers, 1
+	}
+	if res.EndNs > res.StartNs {
+		m.Seconds = time.Duration(res.EndNs - res.StartNs).Seconds()
+		m.RatePerS = float64(res.Replies) / m.Seconds
+	}
+	h := res.Latency
+	ms := func(ns int64) float64 { return float64(ns) / 1e6 }
+	m.P50Ms, m.P99Ms, m.P999Ms, m.MaxMs = ms(h.Quantile(0.5)), ms(h.Quantile(0.99)), ms(h.Quantile(0.999)), ms(h.Max())
+	if res.Mismatch != "" {
+		s.f.log.Error("wrong reply", "measurement", sp.name+" "+sp.mode, "first", res.Mismatch)
+	}
+	return m, nil
+}
+
+// isTerminal reports whether w is a terminal (for the progress line).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/ebwrk/ebwrk/transport/zmq"
+)
+
+// cmdWorker is the hidden worker subcommand: a zmq.Worker with an echo handler
+// (optionally sleeping up to --delay-max first) until SIGINT, SIGTERM or the end of
+// stdin (the parent is gone). It exits 1 when Serve fails: that is a worker process
+// dying by itself, which ebbench reports. --exit-after makes it exit 3 by itself
+// after a while, for the test of that report.
+func cmdWorker(ctx context.Context, args []string, stdin io.Reader, log *slog.Logger) int {
+	fs := flag.NewFlagSet("ebbench worker", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	backend := fs.String("backend", "", "broker backend")
+	service := fs.String("service", "echo", "service")
+	heartbeat := fs.Duration("heartbeat", 0, "heartbeat interval (0: the Worker's default)")
+	delayMax := fs.Duration("delay-max", 0, "each request sleeps a random time up to this")
+	exitAfter := fs.Duration("exit-after", 0, "exit 3 by itself after this (tests)")
+	if err := fs.Parse(args); err != nil || *backend == "" {
+		log.Error("bad arguments", "err", err, "backend", *backend)
+		return 2
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for range readControl(stdin) {
+		}
+		cancel()
+	}()
+	if *exitAfter > 0 {
+		time.AfterFunc(*exitAfter, func() { os.Exit(3) })
+	}
+	w := zmq.NewWorker(*backend, *service, zmq.WorkerOptions{HeartbeatInterval: *heartbeat, Logger: log})
+	handler := func(ctx context.Context, req [][]byte) [][]byte {
+		if *delayMax > 0 {
+			t := time.NewTimer(rand.N(*delayMax))
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		return req
+	}
+	if err := w.Serve(ctx, handler); err != nil {
+		log.Error("worker died", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// cmdRawEcho is the hidden rawecho subcommand: a zmq.RawEcho bound to --bind until
+// SIGINT, SIGTERM or the end of stdin.
+func cmdRawEcho(ctx context.Context, args []string, stdin io.Reader, log *slog.Logger) int {
+	fs := flag.NewFlagSet("ebbench rawecho", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	bind := fs.String("bind", "", "endpoint to bind")
+	if err := fs.Parse(args); err != nil || *bind == "" {
+		log.Error("bad arguments", "err", err, "bind", *bind)
+		return 2
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for range readControl(stdin) {
+		}
+		cancel()
+	}()
+	e, err := zmq.ListenRawEcho(*bind)
+	if err != nil {
+		log.Error("raw echo", "err", err)
+		return 2
+	}
+	err = errors.Join(e.Serve(ctx), e.Close())
+	if err != nil {
+		log.Error("raw echo died", "err", err)
+		return 1
+	}
+	return 0
+}

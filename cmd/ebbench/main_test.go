@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/internal/hdr"
+	"github.com/ebwrk/ebwrk/transport/zmq"
+)
+
+// childEnv marks a re-executed test binary as an ebbench child process: the tests
+// run ebbench in-process, and the worker, client and raw echo processes it starts
+// from its own executable (the test binary) run ebbench's hidden subcommands.
+const childEnv = "EBBENCH_TEST_CHILD"
+
+// brokerBin is an ebbroker built for the tests that start one.
+var brokerBin string
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ebbench-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	brokerBin = filepath.Join(dir, "ebbroker")
+	out, err := exec.Command("go", "build", "-o", brokerBin, "github.com/ebwrk/ebwrk/cmd/ebbroker").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build ebbroker: %v\n%s", err, out)
+		return 1
+	}
+	if err := os.Setenv(childEnv, "1"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // a substring of stdout
+		stderr string // a substring of the one line of stderr
+	}{
+		{"help", []string{"-h"}, 0, "Usage: ebbench", ""},
+		{"soak help", []string{"soak", "-h"}, 0, "Usage: ebbench soak", ""},
+		{"unknown flag", []string{"--nope"}, 2, "", "ebbench: flag provided but not defined: -nope (see ebbench -h)"},
+		{"soak unknown flag", []string{"soak", "--nope"}, 2, "", "ebbench soak: flag provided but not defined: -nope"},
+		{"bad requests", []string{"--requests", "0"}, 2, "", "--requests 0: must be at least 1"},
+		{"bad duration", []string{"soak", "--duration", "soon"}, 2, "", "invalid value \"soon\" for flag -duration"},
+		{"backend alone", []string{"--backend", "tcp://127.0.0.1:5556"}, 2, "", "--backend needs --frontend"},
+		{"no workers", []string{"--workers", "0"}, 2, "", "--workers 0: must be positive (0 only with --frontend)"},
+		{"bad endpoint", []string{"--frontend", "localhost"}, 2, "", "endpoint \"localhost\""},
+		{"restarts of a running broker", []string{"soak", "--frontend", "tcp://127.0.0.1:5555", "--broker-restarts", "1"},
+			2, "", "ebbench restarts only a broker it started"},
+		{"argument", []string{"extra"}, 2, "", "unexpected argument \"extra\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("run(%q) = %d; want %d (stderr %q)", tc.args, code, tc.code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tc.stdout) {
+				t.Errorf("stdout %q; want it to contain %q", stdout.String(), tc.stdout)
+			}
+			if tc.stderr == "" {
+				if stderr.Len() != 0 {
+					t.Errorf("stderr %q; want none", stderr.String())
+				}
+				return
+			}
+			if lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n"); len(lines) != 1 ||
+				!strings.Contains(lines[0], tc.stderr) {
+				t.Errorf("stderr %q; want one line containing %q", stderr.String(), tc.stderr)
+			}
+		})
+	}
+}
+
+func TestFindBroker(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	self := filepath.Join(t.TempDir(), "ebbench")
+	if _, err := findBroker("", self); err == nil || !strings.Contains(err.Error(), "go build -o bin/ ./cmd/ebbroker ./cmd/ebbench") {
+		t.Errorf("findBroker with none around: %v; want the error that says how to build it", err)
+	}
+	next := filepath.Join(filepath.Dir(self), "ebbroker")
+	if err := os.WriteFile(next, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := findBroker("", self); err != nil || got != next {
+		t.Errorf("findBroker = %q, %v; want the ebbroker next to ebbench, %q", got, err, next)
+	}
+	if got, err := findBroker(brokerBin, self); err != nil || got != brokerBin {
+		t.Errorf("findBroker(--broker-bin) = %q, %v; want %q", got, err, brokerBin)
+	}
+}
+
+// TestAccount checks how a client process counts outcomes: its own echo is a reply,
+// another body a mismatch, a typed error a failure by reason, anything else lost.
+func TestAccount(t *testing.T) {
+	acc := &account{cfg: loadConfig{id: "c1"}, failures: map[string]uint64{}, errors: map[string]uint64{}}
+	for range 4 {
+		acc.take()
+	}
+	acc.reply(acc.body(1), [][]byte{[]byte("c1/1")}, time.Millisecond)
+	acc.reply(acc.body(2), [][]byte{[]byte("c1/3")}, time.Millisecond)
+	acc.fail(fmt.Errorf("zmq: request to echo: %w", &zmq.RequestError{Service: "echo", Reason: core.TimedOut, Attempts: 3}))
+	acc.fail(fmt.Errorf("zmq: request to echo: %w", zmq.ErrClosed))
+	if acc.replies.Load() != 1 || acc.mismatched.Load() != 1 || acc.lost != 1 || acc.ended.Load() != 4 {
+		t.Errorf("replies %d mismatched %d lost %d ended %d; want 1 1 1 4",
+			acc.replies.Load(), acc.mismatched.Load(), acc.lost, acc.ended.Load())
+	}
+	if got := counts(acc.failures); got != core.TimedOut.String()+" 1" {
+		t.Errorf("failures %q; want %q", got, core.TimedOut.String()+" 1")
+	}
+	if got := counts(acc.errors); got != "zmq: request to echo: zmq: client closed 1" {
+		t.Errorf("errors %q", got)
+	}
+}
+
+// TestMergedPercentiles checks the latency path of a measurement: histograms of two
+// client processes, sent as JSON and merged, give the percentiles of the whole data.
+func TestMergedPercentiles(t *testing.T) {
+	var a, b hdr.Histogram
+	for v := int64(1); v <= 1000; v++ {
+		if v%2 == 0 {
+			a.Record(v * 1000) // 1 µs .. 1 ms in ns
+		} else {
+			b.Record(v * 1000)
+		}
+	}
+	total := &clientResult{}
+	for _, h := range []*hdr.Histogram{&a, &b} {
+		raw, err := json.Marshal(report{Result: &clientResult{Latency: h, Requests: h.Count(), Replies: h.Count()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r report
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		total.add(r.Result)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want int64
+	}{{0.5, 500_000}, {0.99, 990_000}, {0.999, 999_000}, {1, 1_000_000}} {
+		got := total.Latency.Quantile(tc.q)
+		if got < tc.want || float64(got-tc.want) > float64(tc.want)/1000 {
+			t.Errorf("merged Quantile(%v) = %d; want %d within 0.1 %%", tc.q, got, tc.want)
+		}
+	}
+	if total.Requests != 1000 || total.Replies != 1000 {
+		t.Errorf("merged requests %d replies %d; want 1000 1000", total.Requests, total.Replies)
+	}
+}
+
+// TestBenchRun runs ebbench for real: an ebbroker process, worker, client and raw
+// echo processes, a few requests each. Its JSON parses and nothing is lost.
+func TestBenchRun(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"--broker-bin", brokerBin, "--requests", "300", "--warmup", "5", "--workers", "2",
+		"--clients", "2", "--callers", "4", "--json"}
+	code := run(args, &stdout, &stderr)
+	if code != 0 {
+		t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
+	}
+	var ms []Measurement
+	if err := json.Unmarshal(stdout.Bytes(), &ms); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, stdout.String())
+	}
+	want := []string{"raw sync", "lockstep sync", "raw pipelined", "lockstep pipelined"}
+	if len(ms) != len(want) {
+		t.Fatalf("%d measurements; want %d", len(ms), len(want))
+	}
+	for i, m := range ms {
+		if got := m.Name + " " + m.Mode; got != want[i] {
+			t.Errorf("measurement %d is %q; want %q", i, got, want[i])
+		}
+		if m.Requests != 300 || m.Replies != 300 || m.Lost != 0 || m.Mismatched != 0 {
+			t.Errorf("%s %s: requests %d replies %d lost %d mismatched %d; want 300 300 0 0",
+				m.Name, m.Mode, m.Requests, m.Replies, m.Lost, m.Mismatched)
+		}
+		if m.RatePerS <= 0 || m.P50Ms <= 0 || m.P50Ms > m.P99Ms || m.P99Ms > m.P999Ms || m.P999Ms > m.MaxMs {
+			t.Errorf("%s %s: rate %v, p50 %v p99 %v p99.9 %v max %v; want positive and ordered",
+				m.Name, m.Mode, m.RatePerS, m.P50Ms, m.P99Ms, m.P999Ms, m.MaxMs)
+		}
+	}
+}
+
+// TestSoakDetectsDeath runs a short soak whose workers exit by themselves (status 3
+// after 1 s): the soak must report them and fail, though nothing is lost.
+func TestSoakDetectsDeath(t *testing.T) {
+	cfg, err := parseSoak([]string{"--broker-bin", brokerBin, "--duration", "3s", "--broker-restarts", "0",
+		"--workers", "2", "--clients", "1", "--callers", "2", "--chaos-every", "1h", "--json"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.workerArgs = []string{"--exit-after", "1s"}
+	var stdout, stderr bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&stderr, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := runSoak(ctx, cfg, log, &stdout, &stderr)
+	if code != 1 {
+		t.Errorf("soak with self-exiting workers = %d; want 1\nstderr:\n%s", code, stderr.String())
+	}
+	var rep SoakReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, stdout.String())
+	}
+	exits := 0
+	for _, d := range rep.Deaths {
+		if strings.HasPrefix(d.Name, "worker ") && d.Status == "exit status 3" {
+			exits++
+		}
+	}
+	if exits < 2 {
+		t.Errorf("deaths %+v; want at least the 2 first workers, with exit status 3", rep.Deaths)
+	}
+	if len(rep.Problems) == 0 || !strings.Contains(strings.Join(rep.Problems, "; "), "died by themselves") {
+		t.Errorf("problems %q; want the deaths among them", rep.Problems)
+	}
+	if rep.Requests == 0 {
+		t.Errorf("no request issued")
+	}
+}

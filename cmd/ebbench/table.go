@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// newTable returns a terminal table writing to w.
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func msec(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
+
+// writeBenchTable prints the measurements, one row each, under a line that says
+// what was measured.
+func writeBenchTable(w io.Writer, ms []Measurement, s *stage) error {
+	broker := "a running broker at " + s.frontend
+	if s.broker != nil {
+		broker = "ebbroker (" + s.brokerBin + ")"
+	}
+	client := "ebwrk Client"
+	if s.cfg.standard {
+		client = "standard MDP/0.1 Client"
+	}
+	fmt.Fprintf(w, "ebbench: %s, %s, transport/zmq Worker echo processes, 127.0.0.1 TCP; latency in ms\n", broker, client)
+	t := newTable(w)
+	t.Header("measurement", "workers", "clients × callers", "requests", "lost", "wrong", "failed", "retries",
+		"rate/s", "× raw", "p50", "p99", "p99.9", "max")
+	for _, m := range ms {
+		workers, ratio := "-", "1"
+		if m.Name != "raw" {
+			workers = strconv.Itoa(m.Workers)
+			ratio = strconv.FormatFloat(m.VsRaw, 'f', 2, 64)
+		}
+		if err := t.Append([]string{m.Name + " " + m.Mode, workers, fmt.Sprintf("%d × %d", m.Clients, m.Callers),
+			u(m.Requests), u(m.Lost), u(m.Mismatched), u(m.Failed), u(m.Retries),
+			strconv.FormatFloat(m.RatePerS, 'f', 0, 64), ratio,
+			msec(m.P50Ms), msec(m.P99Ms), msec(m.P999Ms), msec(m.MaxMs)}); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
