@@ -74,6 +74,10 @@ func TestUsage(t *testing.T) {
 		{"restarts of a running broker", []string{"soak", "--frontend", "tcp://127.0.0.1:5555", "--broker-restarts", "1"},
 			2, "", "ebbench restarts only a broker it started"},
 		{"argument", []string{"extra"}, 2, "", "unexpected argument \"extra\""},
+		{"credit 1", []string{"--credit", "1"}, 2, "", "--credit 1: must be 0 (off) or in [2, 65535]"},
+		{"credit past max", []string{"--credit", "65536"}, 2, "", "--credit 65536: must be 0 (off) or in [2, 65535]"},
+		{"credit without workers", []string{"--frontend", "tcp://127.0.0.1:5555", "--workers", "0", "--credit", "4"},
+			2, "", "--credit needs --workers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -176,12 +180,13 @@ func TestMergedPercentiles(t *testing.T) {
 	}
 }
 
-// TestBenchRun runs ebbench for real: an ebbroker process, worker, client and raw
-// echo processes, a few requests each. Its JSON parses and nothing is lost.
+// TestBenchRun runs ebbench for real: an ebbroker process, worker, credit worker
+// (--credit 4), client and raw echo processes, a few requests each. Its JSON parses,
+// has the six rows with their workers and credit, and nothing is lost.
 func TestBenchRun(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"--broker-bin", brokerBin, "--requests", "300", "--warmup", "5", "--workers", "2",
-		"--clients", "2", "--callers", "4", "--json"}
+		"--clients", "2", "--callers", "4", "--credit", "4", "--json"}
 	code := run(args, &stdout, &stderr)
 	if code != 0 {
 		t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
@@ -190,13 +195,17 @@ func TestBenchRun(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &ms); err != nil {
 		t.Fatalf("JSON: %v\n%s", err, stdout.String())
 	}
-	want := []string{"raw sync", "lockstep sync", "raw pipelined", "lockstep pipelined"}
+	want := []string{"raw sync", "lockstep sync", "credit sync", "raw pipelined", "lockstep pipelined", "credit pipelined"}
+	credit := map[string]int{"raw": 0, "lockstep": 1, "credit": 4}
 	if len(ms) != len(want) {
 		t.Fatalf("%d measurements; want %d", len(ms), len(want))
 	}
 	for i, m := range ms {
 		if got := m.Name + " " + m.Mode; got != want[i] {
 			t.Errorf("measurement %d is %q; want %q", i, got, want[i])
+		}
+		if wantWorkers := min(credit[m.Name], 1) * 2; m.Credit != credit[m.Name] || m.Workers != wantWorkers {
+			t.Errorf("%s %s: workers %d credit %d; want %d %d", m.Name, m.Mode, m.Workers, m.Credit, wantWorkers, credit[m.Name])
 		}
 		if m.Requests != 300 || m.Replies != 300 || m.Lost != 0 || m.Mismatched != 0 {
 			t.Errorf("%s %s: requests %d replies %d lost %d mismatched %d; want 300 300 0 0",
