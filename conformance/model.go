@@ -215,10 +215,14 @@ func (k *Checker) BrokerStep(now time.Time, in Input, outs []core.Output, ws []c
 		k.expectMessage(now, in.Peer, &m)
 	case InputAdvance:
 		// E3: every worker at or past its hold limit goes, with DISCONNECT.
+		// A late credit worker may have credit left: it is no candidate for the
+		// requeues of this step, which must not go to a worker about to go.
 		for _, w := range k.workers {
 			if k.holdExpired(now, w) {
 				k.wantRemoved(w.peer, E3HoldLimit)
 				k.wantDisconnect(w.peer, E3HoldLimit)
+				s := k.service(w.service)
+				s.idle = slices.DeleteFunc(s.idle, func(x *mWorker) bool { return x == w })
 			}
 		}
 	case InputUnreachable:

@@ -244,7 +244,12 @@ func (k *Checker) dispatched(now time.Time, o *core.Output) {
 	}
 	var r *mRequest
 	s := k.service(o.Service)
-	if st.fresh != nil && !st.placed {
+	// A request requeued in this very step goes out first: taking this step's
+	// request to a worker, the broker may forget an expired credit worker that held
+	// requests and hand them on (popIdle) before it places the new one.
+	requeuedNow := len(s.queue) > 0 && s.queue[0].requeued == k.stepN &&
+		s.queue[0].client.ID == string(client) && s.queue[0].seq == o.Seq
+	if st.fresh != nil && !st.placed && !requeuedNow {
 		r = st.fresh
 		st.placed = true
 		if r.seq != o.Seq || r.service != o.Service {

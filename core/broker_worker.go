@@ -221,17 +221,21 @@ func (b *Broker) orphan(now time.Time, rs []*request) {
 	s := rs[0].service
 	var left []*request
 	for _, r := range rs {
+		// popIdle first: it may forget an expired worker and requeue what that one
+		// held, which then goes behind r (events in the order of the queue's head).
+		var w *worker
+		if len(left) == 0 {
+			w = b.popIdle(now, s)
+		}
 		b.stats.Requeued++
 		if b.cfg.QueueExpiry > 0 {
 			r.deadline = now.Add(b.cfg.QueueExpiry).UnixNano()
 		}
 		b.requestEvent(now, r, Output{Event: RequestRequeued, Peer: r.client, Service: s.name, Seq: r.seq})
 		r.queued = now.UnixNano()
-		if len(left) == 0 {
-			if w := b.popIdle(now, s); w != nil {
-				b.use(now, w, r)
-				continue
-			}
+		if w != nil {
+			b.use(now, w, r)
+			continue
 		}
 		left = append(left, r)
 	}
