@@ -25,19 +25,24 @@
 //	    Source: DESIGN.md guarantee 2. Tests: TestProperties, TestScenarios,
 //	    TestSimProperties.
 //	G3-dispatch-to-live-idle-worker
-//	    A request is dispatched only to a registered worker of its service that is
-//	    idle, was not sent DISCONNECT and is not silent past the purge bound of G4
-//	    (the broker purges at its heartbeat ticks, so "expired" means past that bound).
-//	    Source: DESIGN.md guarantee 3. Tests: TestProperties, FuzzBroker, wire case
-//	    two-services.
+//	    A request is dispatched only to a registered worker of its service that has
+//	    credit left — holds fewer requests than the credit its READY announced (1 for
+//	    a plain worker: it must be idle) —, was not sent DISCONNECT and is not silent
+//	    past the purge bound of G4 (the broker purges at its heartbeat ticks, so
+//	    "expired" means past that bound). A credit worker's REQUEST carries the client
+//	    identity and a tag unique among what it holds in its address frame.
+//	    Source: DESIGN.md guarantee 3, issue 13. Tests: TestProperties (credit
+//	    workers drawn), FuzzBroker, wire case two-services.
 //	G4-dead-worker-purged
 //	    A worker silent (no command but DISCONNECT) for more than liveness × interval
 //	    + one interval is no longer registered.
 //	    Source: DESIGN.md guarantee 4, RFC 7 rule 9. Tests: TestProperties, wire
 //	    cases purge-silent, busy-death-requeue.
 //	G5-held-request-not-lost
-//	    When a worker holding a request is removed, the request is requeued (policy
-//	    requeue) or failed as worker-died (policy fail) in the same step.
+//	    When a worker holding requests is removed, every one of them is requeued
+//	    (policy requeue) or failed as worker-died (policy fail) in the same step, in
+//	    the order the worker got them; requeued, they go to the head of the queue in
+//	    that order.
 //	    Source: DESIGN.md guarantee 5, RFC 7's stated goals. Tests: TestProperties,
 //	    TestScenarios (crash-*, pause-requeue), wire cases busy-death-requeue,
 //	    death-disconnect-requeue.
@@ -173,11 +178,13 @@
 //   - FuzzBroker feeds core.Broker arbitrary frame sequences from eight peers on
 //     both sockets, with time passing and delivery failures: no panic, every check
 //     after every step, memory bounded by what the inputs justify.
-//   - TestMutants applies each of 19 deliberate bugs (mutants_test.go; most shipped
+//   - TestMutants applies each of 23 deliberate bugs (mutants_test.go; most shipped
 //     in real Majordomo brokers) to a copy of the module and runs the fast tests
 //     there (TestWireMem, TestScenarios, TestProperties with a fixed seed,
 //     FuzzBroker's corpus); each must fail and name the check that killed it, and the
 //     unmutated copy must pass. It logs the table mutant → killing checks.
+//     -mutants REGEXP runs only the mutants it matches (after the unmutated run):
+//     go test ./conformance -run '^TestMutants$' -mutants 'credit'.
 //   - TestWireKit runs the black-box kit of package wirekit (the cases of
 //     ebconform wire: every MUST and SHOULD of RFC 7 and RFC 8, timed heartbeats
 //     and purges, large bodies, 1,000 clients, ebwrk's extensions) against ebbroker

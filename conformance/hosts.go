@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -95,7 +96,8 @@ const (
 
 // workerHost runs a core.Worker on the network with an application that answers
 // every request after a fixed service time with the request's body followed by the
-// worker's name.
+// worker's name. A credit worker (credit above 1) answers request n after
+// svcTime × (1 + n mod 3) / 2, so that its replies overtake one another.
 type workerHost struct {
 	sys     *System
 	name    string
@@ -105,10 +107,27 @@ type workerHost struct {
 	conn    *mem.Dealer
 	timer   *mem.Timer
 	state   workerState
-	inbox   [][][]byte // messages that arrived while paused
-	reply   *mem.Timer // the application's pending answer
-	body    [][]byte   // what it will answer
-	left    time.Duration
+	credit  int
+	inbox   [][][]byte      // messages that arrived while paused
+	pending []*pendingReply // the application's answers to come, in delivery order
+}
+
+// pendingReply is an answer the application will send.
+type pendingReply struct {
+	n     uint64     // the request's number (DeliverOutput.Seq)
+	body  [][]byte   // what it will answer
+	timer *mem.Timer // nil while paused
+	left  time.Duration
+}
+
+// stopReplies cancels every pending answer.
+func (h *workerHost) stopReplies() {
+	for _, p := range h.pending {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+	}
+	h.pending = nil
 }
 
 func (h *workerHost) now() time.Time { return h.sys.now() }
@@ -132,6 +151,8 @@ func (h *workerHost) exec(o *core.Output) {
 			_ = h.conn.Send(o.Frames)
 		}
 	case core.ConnectOutput:
+		// A new connection: the worker let go of what it held.
+		h.stopReplies()
 		if h.conn != nil {
 			h.conn.Close()
 		}
@@ -144,21 +165,23 @@ func (h *workerHost) exec(o *core.Output) {
 	case core.DeliverOutput:
 		body := make([][]byte, 0, len(o.Body)+1)
 		body = append(append(body, o.Body...), []byte(h.name))
-		h.body = body
-		if h.reply != nil {
-			h.reply.Stop()
+		p := &pendingReply{n: o.Seq, body: body}
+		d := h.svcTime
+		if h.credit > 1 {
+			d = d * time.Duration(1+o.Seq%3) / 2
 		}
-		h.reply = h.sys.clock.After(h.svcTime, h.answer)
+		p.timer = h.sys.clock.After(d, func() { h.answer(p) })
+		h.pending = append(h.pending, p)
 	}
 }
 
 // answer is the application replying.
-func (h *workerHost) answer() {
+func (h *workerHost) answer(p *pendingReply) {
 	if h.state != workerRunning {
 		return
 	}
-	h.w.Reply(h.now(), h.body)
-	h.body = nil
+	h.pending = slices.DeleteFunc(h.pending, func(x *pendingReply) bool { return x == p })
+	h.w.ReplyTo(h.now(), p.n, p.body)
 	h.pump()
 }
 
@@ -191,11 +214,13 @@ func (h *workerHost) pause() {
 	if h.timer != nil {
 		h.timer.Stop()
 	}
-	if h.reply != nil && h.reply.Pending() {
-		h.left = h.reply.When().Sub(h.now())
-		h.reply.Stop()
-	} else {
-		h.left = -1
+	for _, p := range h.pending {
+		if p.timer == nil || !p.timer.Pending() {
+			continue
+		}
+		p.left = p.timer.When().Sub(h.now())
+		p.timer.Stop()
+		p.timer = nil
 	}
 }
 
@@ -210,8 +235,10 @@ func (h *workerHost) resume() {
 	for _, f := range inbox {
 		h.w.Receive(h.now(), f)
 	}
-	if h.left >= 0 && h.body != nil {
-		h.reply = h.sys.clock.After(h.left, h.answer)
+	for _, p := range h.pending {
+		if p.timer == nil {
+			p.timer = h.sys.clock.After(p.left, func() { h.answer(p) })
+		}
 	}
 	h.w.Advance(h.now())
 	h.pump()
@@ -226,9 +253,7 @@ func (h *workerHost) kill() {
 	if h.timer != nil {
 		h.timer.Stop()
 	}
-	if h.reply != nil {
-		h.reply.Stop()
-	}
+	h.stopReplies()
 	h.sys.net.Cut(h.conn)
 }
 

@@ -55,7 +55,8 @@ type Checker struct {
 	accepted uint64 // client requests the current broker accepted (mmi. excluded)
 	ended    uint64 // answered or failed
 
-	step stepState
+	step  stepState
+	stepN uint64 // steps so far
 
 	// The client model.
 	answerers map[string]bool // workers whose replies echo the request's body
@@ -69,16 +70,38 @@ type mWorker struct {
 	service   string
 	lastHeard time.Time // its last command but DISCONNECT
 	lastSent  time.Time // the broker's last message to it (or its join)
-	held      *mRequest
-	heldAt    time.Time // when held was dispatched to it
+	credit    int       // requests it may hold at once (READY's credit frame; 1 without)
+	held      []mHeld   // what it holds, in dispatch order
 	flagged   [3]bool   // guarantee 4, heartbeat cadence, hold limit: reported once
+}
+
+// mHeld is a request a worker holds.
+type mHeld struct {
+	r   *mRequest
+	at  time.Time // when it was dispatched
+	tag []byte    // a credit worker's tag: the address frame's last 8 bytes
+}
+
+// full reports whether w holds as many requests as its credit.
+func (w *mWorker) full() bool { return len(w.held) >= w.credit }
+
+// heldString lists what w holds.
+func (w *mWorker) heldString() string {
+	if len(w.held) == 0 {
+		return "nothing"
+	}
+	parts := make([]string, len(w.held))
+	for i, h := range w.held {
+		parts[i] = h.r.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // mService is a service as the model sees it.
 type mService struct {
 	name    string
 	workers int
-	idle    []*mWorker // least recently used first
+	idle    []*mWorker // with credit left, least recently used first
 	queue   []*mRequest
 }
 
@@ -90,7 +113,10 @@ type mRequest struct {
 	service  string
 	body     string // the body frames, length-prefixed
 	queuedAt time.Time
-	flagged  bool // queue expiry lateness reported
+	flagged  bool   // queue expiry lateness reported
+	requeued uint64 // the step that last requeued it (stepN)
+	// requeuedFrom is the worker that lost it then.
+	requeuedFrom core.Peer
 }
 
 // stepState is what one broker step leads the model to expect of its outputs.
@@ -176,6 +202,7 @@ func (k *Checker) violate(now time.Time, check, format string, args ...any) {
 // after it, and its registry afterwards (Workers and Services).
 func (k *Checker) BrokerStep(now time.Time, in Input, outs []core.Output, ws []core.WorkerInfo, ss []core.ServiceInfo) {
 	k.step = stepState{now: now, in: in}
+	k.stepN++
 	st := &k.step
 	switch in.Kind {
 	case InputMessage:
@@ -188,10 +215,14 @@ func (k *Checker) BrokerStep(now time.Time, in Input, outs []core.Output, ws []c
 		k.expectMessage(now, in.Peer, &m)
 	case InputAdvance:
 		// E3: every worker at or past its hold limit goes, with DISCONNECT.
+		// A late credit worker may have credit left: it is no candidate for the
+		// requeues of this step, which must not go to a worker about to go.
 		for _, w := range k.workers {
 			if k.holdExpired(now, w) {
 				k.wantRemoved(w.peer, E3HoldLimit)
 				k.wantDisconnect(w.peer, E3HoldLimit)
+				s := k.service(w.service)
+				s.idle = slices.DeleteFunc(s.idle, func(x *mWorker) bool { return x == w })
 			}
 		}
 	case InputUnreachable:
@@ -312,17 +343,24 @@ func (k *Checker) lookup(now time.Time, name string) []byte {
 	return []byte("404")
 }
 
-// holdExpired reports whether w has held its request for the hold limit or longer.
+// holdExpired reports whether w has held any request for the hold limit or longer.
 func (k *Checker) holdExpired(now time.Time, w *mWorker) bool {
-	return k.cfg.HoldLimit > 0 && w.held != nil && !w.heldAt.Add(k.cfg.HoldLimit).After(now)
+	return k.cfg.HoldLimit > 0 && len(w.held) > 0 && !k.heldUntil(w).After(now)
 }
 
-// heldUntil is what core.WorkerInfo.HeldUntil must say of w.
+// heldUntil is what core.WorkerInfo.HeldUntil must say of w: the earliest hold limit
+// of what it holds.
 func (k *Checker) heldUntil(w *mWorker) time.Time {
-	if k.cfg.HoldLimit <= 0 || w.held == nil {
+	if k.cfg.HoldLimit <= 0 || len(w.held) == 0 {
 		return time.Time{}
 	}
-	return w.heldAt.Add(k.cfg.HoldLimit)
+	t := w.held[0].at
+	for _, h := range w.held[1:] {
+		if h.at.Before(t) {
+			t = h.at
+		}
+	}
+	return t.Add(k.cfg.HoldLimit)
 }
 
 // endStep checks what the step had to do and compares the registry with the model.
@@ -353,8 +391,8 @@ func (k *Checker) endStep(now time.Time, ws []core.WorkerInfo, ss []core.Service
 func (k *Checker) compare(now time.Time, ws []core.WorkerInfo, ss []core.ServiceInfo) {
 	want := make([]core.WorkerInfo, 0, len(k.workers))
 	for _, w := range k.workers {
-		want = append(want, core.WorkerInfo{Peer: w.peer, Service: w.service, Busy: w.held != nil, Expiry: w.lastHeard.Add(k.expiry),
-			HeldUntil: k.heldUntil(w)})
+		want = append(want, core.WorkerInfo{Peer: w.peer, Service: w.service, Busy: len(w.held) > 0, Expiry: w.lastHeard.Add(k.expiry),
+			HeldUntil: k.heldUntil(w), Credit: w.credit, Held: len(w.held)})
 	}
 	if !slices.Equal(want, ws) {
 		check := L1Ledger
@@ -382,9 +420,7 @@ func (k *Checker) compare(now time.Time, ws []core.WorkerInfo, ss []core.Service
 		k.violate(now, L1Ledger, "broker services %v, model %v", ss, wantS)
 	}
 	for _, w := range k.workers {
-		if w.held != nil {
-			held++
-		}
+		held += uint64(len(w.held))
 	}
 	if k.accepted != k.ended+queued+held {
 		k.violate(now, L1Ledger, "%d requests accepted, but %d ended + %d queued + %d held", k.accepted, k.ended, queued, held)
@@ -416,11 +452,11 @@ func (k *Checker) timed(now time.Time) {
 		}
 		if !w.flagged[1] && now.Sub(w.lastSent) > iv {
 			w.flagged[1] = true
-			k.violate(now, R7BrokerHeartbeats, "worker %v (busy=%t) got nothing from the broker for %v (interval %v)", w.peer, w.held != nil, now.Sub(w.lastSent), iv)
+			k.violate(now, R7BrokerHeartbeats, "worker %v (busy=%t) got nothing from the broker for %v (interval %v)", w.peer, len(w.held) > 0, now.Sub(w.lastSent), iv)
 		}
-		if !w.flagged[2] && k.cfg.HoldLimit > 0 && w.held != nil && now.Sub(w.heldAt) > k.cfg.HoldLimit+holdTolerance {
+		if !w.flagged[2] && k.cfg.HoldLimit > 0 && len(w.held) > 0 && now.Sub(k.heldUntil(w)) > holdTolerance {
 			w.flagged[2] = true
-			k.violate(now, E3HoldLimit, "worker %v has held %s for %v, past the hold limit %v", w.peer, w.held, now.Sub(w.heldAt), k.cfg.HoldLimit)
+			k.violate(now, E3HoldLimit, "worker %v has held %s since %v, past the hold limit %v", w.peer, w.heldString(), k.heldUntil(w).Add(-k.cfg.HoldLimit).Sub(k.start), k.cfg.HoldLimit)
 		}
 	}
 	if k.cfg.QueueExpiry <= 0 {
@@ -472,6 +508,9 @@ func workersString(ws []core.WorkerInfo) string {
 	parts := make([]string, len(ws))
 	for i, w := range ws {
 		parts[i] = fmt.Sprintf("%v %s busy=%t expiry=%s", w.Peer, w.Service, w.Busy, w.Expiry.Format("15:04:05.000"))
+		if w.Credit > 1 {
+			parts[i] += fmt.Sprintf(" credit=%d held=%d", w.Credit, w.Held)
+		}
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

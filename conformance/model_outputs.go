@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,24 @@ import (
 type orphan struct {
 	r     *mRequest
 	death bool
+	from  core.Peer // the worker that held it
+}
+
+// takeOrphan removes from the step's orphans the one that match selects and returns
+// it. G5: a dead worker's requests are requeued or failed in the order it got them,
+// so an orphan taken while an earlier one of the same worker waits is a violation.
+func (k *Checker) takeOrphan(now time.Time, match func(*mRequest) bool) (orphan, bool) {
+	st := &k.step
+	i := slices.IndexFunc(st.orphans, func(x orphan) bool { return match(x.r) })
+	if i < 0 {
+		return orphan{}, false
+	}
+	x := st.orphans[i]
+	if j := slices.IndexFunc(st.orphans, func(y orphan) bool { return y.from == x.from }); j < i {
+		k.violate(now, G5HeldNotLost, "request %s of %v taken care of before %s, which %v got first", x.r, x.from, st.orphans[j].r, x.from)
+	}
+	st.orphans = slices.Delete(st.orphans, i, i+1)
+	return x, true
 }
 
 // output follows one output of the broker, in order.
@@ -129,19 +148,23 @@ func (k *Checker) event(now time.Time, o *core.Output) {
 	case core.RequestDispatched:
 		k.dispatched(now, o)
 	case core.RequestRequeued:
-		i := slices.IndexFunc(st.orphans, func(x orphan) bool { return x.r.client == o.Peer && x.r.seq == o.Seq })
-		if i < 0 {
+		x, ok := k.takeOrphan(now, func(r *mRequest) bool { return r.client == o.Peer && r.seq == o.Seq })
+		if !ok {
 			k.violate(now, L1Ledger, "requeued %v seq=%d, which no worker lost in this step", o.Peer, o.Seq)
 			return
 		}
-		x := st.orphans[i]
-		st.orphans = slices.Delete(st.orphans, i, i+1)
 		if x.death && k.cfg.OnWorkerDeath == core.FailRequest {
 			k.violate(now, G5HeldNotLost, "request %s requeued although the policy is fail", x.r)
 		}
 		x.r.queuedAt = now
+		// The requests one worker lost go to the head in the order it got them.
 		s := k.service(x.r.service)
-		s.queue = slices.Insert(s.queue, 0, x.r)
+		at := 0
+		for at < len(s.queue) && s.queue[at].requeued == k.stepN && s.queue[at].requeuedFrom == x.from {
+			at++
+		}
+		x.r.requeued, x.r.requeuedFrom = k.stepN, x.from
+		s.queue = slices.Insert(s.queue, at, x.r)
 	case core.RequestAnswered:
 		k.answered(now, o)
 	case core.RequestFailed:
@@ -168,7 +191,7 @@ func (k *Checker) joined(now time.Time, o *core.Output) {
 	if !st.parsed || st.in.Peer != p || st.msg.Protocol != core.WorkerProtocol || st.msg.Command != core.Ready || string(st.msg.Service) != o.Service {
 		k.violate(now, L1Ledger, "worker %v joined %s without sending READY for it", p, o.Service)
 	}
-	w := &mWorker{peer: p, service: o.Service, lastHeard: now, lastSent: now}
+	w := &mWorker{peer: p, service: o.Service, lastHeard: now, lastSent: now, credit: max(st.msg.Credit, 1)}
 	k.workers = append(k.workers, w)
 	k.byPeer[p] = w
 	k.service(o.Service).workers++
@@ -186,7 +209,7 @@ func (k *Checker) removed(now time.Time, o *core.Output) {
 		k.violate(now, R7AnyCommand, "%v removed as silent %v after its last command, before liveness × interval = %v", o.Peer, now.Sub(w.lastHeard), k.expiry)
 	}
 	if o.Reason == core.HeldTooLong && !k.holdExpired(now, w) {
-		k.violate(now, E3HoldLimit, "%v removed as held too long (busy=%t, held for %v), hold limit %v", o.Peer, w.held != nil, now.Sub(w.heldAt), k.cfg.HoldLimit)
+		k.violate(now, E3HoldLimit, "%v removed as held too long (holding %s, limit due %v), hold limit %v", o.Peer, w.heldString(), k.heldUntil(w).Sub(k.start), k.cfg.HoldLimit)
 	}
 	delete(st.wantGone, o.Peer)
 	delete(k.byPeer, o.Peer)
@@ -194,10 +217,10 @@ func (k *Checker) removed(now time.Time, o *core.Output) {
 	s := k.service(w.service)
 	s.idle = slices.DeleteFunc(s.idle, func(x *mWorker) bool { return x == w })
 	s.workers--
-	if w.held != nil {
-		st.orphans = append(st.orphans, orphan{r: w.held, death: true})
-		w.held = nil
+	for _, h := range w.held {
+		st.orphans = append(st.orphans, orphan{r: h.r, death: true, from: w.peer})
 	}
+	w.held = nil
 }
 
 // dispatched checks a RequestDispatched event and the REQUEST sent before it.
@@ -209,16 +232,31 @@ func (k *Checker) dispatched(now time.Time, o *core.Output) {
 		k.violate(now, R7Format, "dispatched to %v without a REQUEST sent to it", o.Peer)
 		return
 	}
+	w := k.byPeer[o.Peer]
+	// A credit worker's address frame is the client identity and an 8-byte tag.
+	client, tag := req.Address, []byte(nil)
+	if w != nil && w.credit > 1 {
+		if len(client) < 8 {
+			k.violate(now, R7Format, "REQUEST to credit worker %v has address %q, too short for its tag", o.Peer, req.Address)
+			return
+		}
+		client, tag = client[:len(client)-8], client[len(client)-8:]
+	}
 	var r *mRequest
 	s := k.service(o.Service)
-	if st.fresh != nil && !st.placed {
+	// A request requeued in this very step goes out first: taking this step's
+	// request to a worker, the broker may forget an expired credit worker that held
+	// requests and hand them on (popIdle) before it places the new one.
+	requeuedNow := len(s.queue) > 0 && s.queue[0].requeued == k.stepN &&
+		s.queue[0].client.ID == string(client) && s.queue[0].seq == o.Seq
+	if st.fresh != nil && !st.placed && !requeuedNow {
 		r = st.fresh
 		st.placed = true
 		if r.seq != o.Seq || r.service != o.Service {
 			k.violate(now, L1Ledger, "dispatched seq=%d %s, but this step's request is %s", o.Seq, o.Service, r)
 		}
 	} else {
-		i := slices.IndexFunc(s.queue, func(x *mRequest) bool { return x.client.ID == string(req.Address) && x.seq == o.Seq })
+		i := slices.IndexFunc(s.queue, func(x *mRequest) bool { return x.client.ID == string(client) && x.seq == o.Seq })
 		if i < 0 {
 			k.violate(now, L1Ledger, "dispatched %q seq=%d %s to %v, which is not queued", req.Address, o.Seq, o.Service, o.Peer)
 			return
@@ -229,10 +267,9 @@ func (k *Checker) dispatched(now time.Time, o *core.Output) {
 		r = s.queue[i]
 		s.queue = slices.Delete(s.queue, i, i+1)
 	}
-	if string(req.Address) != r.client.ID || joinBody(req.Body) != r.body {
+	if string(client) != r.client.ID || joinBody(req.Body) != r.body {
 		k.violate(now, R7Format, "REQUEST to %v has address %q body %q, want %q and the request's body", o.Peer, req.Address, req.Body, r.client.ID)
 	}
-	w := k.byPeer[o.Peer]
 	switch {
 	case w == nil:
 		k.violate(now, G3Dispatch, "request %s dispatched to %v, which is not a registered worker", r, o.Peer)
@@ -241,8 +278,8 @@ func (k *Checker) dispatched(now time.Time, o *core.Output) {
 		k.violate(now, G3Dispatch, "request %s dispatched to %v after the broker sent it DISCONNECT", r, o.Peer)
 	case w.service != r.service:
 		k.violate(now, G3Dispatch, "request %s dispatched to %v, a worker of %s", r, o.Peer, w.service)
-	case w.held != nil:
-		k.violate(now, G3Dispatch, "request %s dispatched to %v, which holds %s", r, o.Peer, w.held)
+	case w.full():
+		k.violate(now, G3Dispatch, "request %s dispatched to %v beyond its credit %d: it holds %s", r, o.Peer, w.credit, w.heldString())
 	case now.Sub(w.lastHeard) > k.bound:
 		k.violate(now, G3Dispatch, "request %s dispatched to %v, silent for %v (purge bound %v)", r, o.Peer, now.Sub(w.lastHeard), k.bound)
 	}
@@ -251,10 +288,38 @@ func (k *Checker) dispatched(now time.Time, o *core.Output) {
 		k.violate(now, L3LRU, "request %s dispatched to %v while %v idled longer", r, o.Peer, ws.idle[0].peer)
 	}
 	ws.idle = slices.DeleteFunc(ws.idle, func(x *mWorker) bool { return x == w })
-	if w.held != nil {
-		st.orphans = append(st.orphans, orphan{r: w.held}) // lost by the double dispatch
+	if tag != nil && slices.ContainsFunc(w.held, func(h mHeld) bool { return bytes.Equal(h.tag, tag) }) {
+		k.violate(now, R7Format, "REQUEST to %v reuses the tag %x of a request it holds", o.Peer, tag)
 	}
-	w.held, w.heldAt = r, now
+	w.held = append(w.held, mHeld{r: r, at: now, tag: slices.Clone(tag)})
+	if !w.full() {
+		// Still credit left: it is now the most recently used.
+		ws.idle = append(ws.idle, w)
+	}
+}
+
+// heldIndex returns which request w holds that a REPLY with address addr answers: a
+// plain worker's one request, a credit worker's by client identity and tag; -1 if none.
+func (w *mWorker) heldIndex(addr []byte) int {
+	if w.credit <= 1 {
+		if len(w.held) == 0 {
+			return -1
+		}
+		return 0
+	}
+	if len(addr) < 8 {
+		return -1
+	}
+	id, tag := addr[:len(addr)-8], addr[len(addr)-8:]
+	return slices.IndexFunc(w.held, func(h mHeld) bool { return bytes.Equal(h.tag, tag) && h.r.client.ID == string(id) })
+}
+
+// tagOf returns a credit worker's tag in an address frame, for reports.
+func tagOf(addr []byte) uint64 {
+	if len(addr) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(addr[len(addr)-8:])
 }
 
 // answered checks that a worker's reply reached the client of the request it holds.
@@ -266,17 +331,21 @@ func (k *Checker) answered(now time.Time, o *core.Output) {
 	if st.parsed && st.msg.Protocol == core.WorkerProtocol && st.msg.Command == core.Reply {
 		w = k.byPeer[st.in.Peer]
 	}
-	if w == nil || w.held == nil || w.held.client != o.Peer || w.held.seq != o.Seq || w.held.service != o.Service {
+	i := -1
+	if w != nil {
+		i = w.heldIndex(st.msg.Address)
+	}
+	if i < 0 || w.held[i].r.client != o.Peer || w.held[i].r.seq != o.Seq || w.held[i].r.service != o.Service {
 		held := "nothing"
-		if w != nil && w.held != nil {
-			held = w.held.String()
+		if w != nil {
+			held = w.heldString()
 		}
-		k.violate(now, E1StaleReply, "answered %v seq=%d %s after %s, whose sender holds %s", o.Peer, o.Seq, o.Service, inputString(st.in), held)
+		k.violate(now, E1StaleReply, "answered %v seq=%d %s after %s (tag %d), whose sender holds %s", o.Peer, o.Seq, o.Service, inputString(st.in), tagOf(st.msg.Address), held)
 		return
 	}
-	r := w.held
+	r := w.held[i].r
 	switch {
-	case string(st.msg.Address) != r.client.ID:
+	case w.credit <= 1 && string(st.msg.Address) != r.client.ID:
 		k.violate(now, E1StaleReply, "a REPLY addressed to %q reached %s", st.msg.Address, r)
 	case reply == nil || to != r.client:
 		k.violate(now, G1ReplyMatches, "answered %s without sending it the reply", r)
@@ -288,8 +357,11 @@ func (k *Checker) answered(now time.Time, o *core.Output) {
 		k.violate(now, G1ReplyMatches, "reply to %s has body %q, the worker sent %q", r, reply.Body, st.msg.Body)
 	}
 	k.ended++
-	w.held = nil
-	k.becomeIdle(w)
+	wasFull := w.full()
+	w.held = slices.Delete(w.held, i, i+1)
+	if wasFull {
+		k.becomeIdle(w)
+	}
 }
 
 // failed checks a broker-made failure.
@@ -325,9 +397,8 @@ func (k *Checker) failed(now time.Time, o *core.Output) {
 			}
 		}
 	case core.WorkerDied, core.Shutdown:
-		if i := slices.IndexFunc(st.orphans, func(x orphan) bool { return match(x.r) }); i >= 0 {
-			r = st.orphans[i].r
-			st.orphans = slices.Delete(st.orphans, i, i+1)
+		if x, ok := k.takeOrphan(now, match); ok {
+			r = x.r
 			if o.Reason == core.WorkerDied && k.cfg.OnWorkerDeath != core.FailRequest {
 				k.violate(now, G5HeldNotLost, "request %s failed as worker-died under the requeue policy", r)
 			}
@@ -377,20 +448,27 @@ func (k *Checker) dropped(now time.Time, o *core.Output) {
 	w := k.byPeer[o.Peer]
 	switch o.Reason {
 	case core.AddressMismatch:
-		if w == nil || w.held == nil {
+		if w == nil || len(w.held) == 0 {
 			k.violate(now, E1StaleReply, "dropped a reply of %v as mismatched, but it holds nothing", o.Peer)
 			return
 		}
-		r := w.held
+		if w.credit > 1 {
+			// A credit worker's stray reply changes nothing: what it holds stays held.
+			if st.parsed && w.heldIndex(st.msg.Address) >= 0 {
+				k.violate(now, E1StaleReply, "dropped the reply of %v to %s, whose address and tag match", o.Peer, w.held[w.heldIndex(st.msg.Address)].r)
+			}
+			return
+		}
+		r := w.held[0].r
 		if st.parsed && string(st.msg.Address) == r.client.ID {
 			k.violate(now, E1StaleReply, "dropped the reply of %v to %s, whose address matches", o.Peer, r)
 		}
 		w.held = nil
-		st.orphans = append(st.orphans, orphan{r: r})
+		st.orphans = append(st.orphans, orphan{r: r, from: w.peer})
 		k.becomeIdle(w)
 	case core.NotHolding:
-		if w != nil && w.held != nil {
-			k.violate(now, E1StaleReply, "dropped the reply of %v as holding nothing, but it holds %s", o.Peer, w.held)
+		if w != nil && len(w.held) > 0 {
+			k.violate(now, E1StaleReply, "dropped the reply of %v as holding nothing, but it holds %s", o.Peer, w.heldString())
 		}
 	}
 }

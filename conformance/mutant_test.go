@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,6 +19,9 @@ import (
 	"text/tabwriter"
 	"time"
 )
+
+// mutantFilter keeps only the mutants whose names match it, to run a few alone.
+var mutantFilter = flag.String("mutants", "", "run only the mutants whose names match this regexp")
 
 // innerEnv is set in the environment of the conformance run inside a mutated copy,
 // so that it does not test mutants itself.
@@ -65,6 +69,14 @@ func TestMutants(t *testing.T) {
 	}
 	t.Logf("unmutated copy passes the inner run in %v", base.wall.Round(time.Millisecond))
 
+	mutants := mutants
+	if *mutantFilter != "" {
+		re, err := regexp.Compile(*mutantFilter)
+		if err != nil {
+			t.Fatalf("-mutants: %v", err)
+		}
+		mutants = slices.DeleteFunc(slices.Clone(mutants), func(m mutant) bool { return !re.MatchString(m.Name) })
+	}
 	results := make([]mutantResult, len(mutants))
 	sem := make(chan struct{}, 2)
 	var wg sync.WaitGroup

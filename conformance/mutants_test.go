@@ -40,9 +40,9 @@ var mutants = []mutant{
 		Name: "waiting-list-of-another-service",
 		Note: "zeromq/majordomo#61",
 		File: "core/broker_worker.go",
-		Old: `func (b *Broker) idle(now time.Time, w *worker) {
+		Old: `func (b *Broker) refill(now time.Time, w *worker) {
 	s := w.service`,
-		New: `func (b *Broker) idle(now time.Time, w *worker) {
+		New: `func (b *Broker) refill(now time.Time, w *worker) {
 	s := b.svcOrder[0]`,
 	},
 	{
@@ -50,18 +50,20 @@ var mutants = []mutant{
 		Note: "zguide mdbroker (purges only the waiting list)",
 		File: "core/broker_time.go",
 		Old:  `if !w.expiry.After(now) {`,
-		New:  `if w.holding == nil && !w.expiry.After(now) {`,
+		New:  `if len(w.held) == 0 && !w.expiry.After(now) {`,
 	},
 	{
 		Name: "no-requeue-on-death",
 		Note: "zeromq/malamute#89, zeromq/majordomo#45, prdn/pigato#9",
 		File: "core/broker_worker.go",
 		Old: `			b.fail(now, r, WorkerDied)
-		} else {
-			b.orphan(now, r)
-		}`,
+		}
+	} else {
+		b.orphan(now, rs)
+	}`,
 		New: `			b.fail(now, r, WorkerDied)
-		}`,
+		}
+	}`,
 	},
 	{
 		Name: "client-accepts-stale-reply",
@@ -115,7 +117,7 @@ var mutants = []mutant{
 		Old: `	for _, w := range b.order {
 		b.out.add(`,
 		New: `	for _, w := range b.order {
-		if w.holding != nil {
+		if len(w.held) > 0 {
 			continue
 		}
 		b.out.add(`,
@@ -183,7 +185,7 @@ var mutants = []mutant{
 		Old: `		b.sendDisconnect(w.peer)
 		b.removeWorker(now, w, HeldTooLong)`,
 		New: `		b.sendDisconnect(w.peer)
-		w.holding = nil
+		w.held = nil
 		b.removeWorker(now, w, HeldTooLong)`,
 	},
 	{
@@ -201,9 +203,41 @@ var mutants = []mutant{
 			return
 		}
 		w.expiry = now.Add(b.expiry)
-		if w.holding != nil && b.cfg.HoldLimit > 0 {
-			w.heldTo = now.Add(b.cfg.HoldLimit)
+		for i := range w.held {
+			if b.cfg.HoldLimit > 0 {
+				w.held[i].heldTo = now.Add(b.cfg.HoldLimit)
+			}
 		}
 	case Reply:`,
+	},
+	{
+		Name: "dispatch-beyond-credit",
+		Note: "issue 13: a credit worker kept on the waiting list when full",
+		File: "core/broker.go",
+		Old: `	if len(w.held) < w.credit {
+		w.service.waiting = append(w.service.waiting, w)`,
+		New: `	if len(w.held) <= w.credit {
+		w.service.waiting = append(w.service.waiting, w)`,
+	},
+	{
+		Name: "requeue-only-first-held",
+		Note: "issue 13: a dead credit worker's first request requeued, the rest lost",
+		File: "core/broker_worker.go",
+		Old:  `	for _, h := range held {`,
+		New:  `	for _, h := range held[:1] {`,
+	},
+	{
+		Name: "credit-reply-matched-by-client-only",
+		Note: "issue 13: a REPLY matched by its client address alone, as MDP/0.1 brokers do",
+		File: "core/broker_worker.go",
+		Old:  `if h.tag == tag && h.r.client.ID == string(id) {`,
+		New:  `if _ = tag; h.r.client.ID == string(id) {`,
+	},
+	{
+		Name: "credit-ignored",
+		Note: "a broker that drops READY's credit frame: correct, but ebwrk's broker must honour it",
+		File: "core/broker_worker.go",
+		Old:  `b.register(now, from, string(m.Service), max(m.Credit, 1))`,
+		New:  `b.register(now, from, string(m.Service), 1)`,
 	},
 }

@@ -59,8 +59,9 @@ func propSystem(t *rapid.T) {
 	for range rapid.IntRange(1, 3).Draw(t, "clients") {
 		s.AddClient(core.ClientConfig{Timeout: 500 * time.Millisecond, Attempts: 2})
 	}
+	credit := rapid.SampledFrom([]int{1, 1, 3}).Draw(t, "firstCredit")
 	for i := range rapid.IntRange(1, 3).Draw(t, "workers") {
-		s.AddWorker(propServices[i%2], 20*time.Millisecond)
+		s.AddCreditWorker(propServices[i%2], 20*time.Millisecond, credit)
 	}
 	check := func(t *rapid.T) {
 		if s.Checker().Failed() {
@@ -102,7 +103,8 @@ func propSystem(t *rapid.T) {
 				return
 			}
 			svc := rapid.SampledFrom(propServices[:2]).Draw(t, "service")
-			s.AddWorker(svc, time.Duration(rapid.IntRange(0, 30).Draw(t, "svc10ms"))*10*time.Millisecond)
+			svcTime := time.Duration(rapid.IntRange(0, 30).Draw(t, "svc10ms")) * 10 * time.Millisecond
+			s.AddCreditWorker(svc, svcTime, rapid.SampledFrom([]int{1, 1, 2, 4}).Draw(t, "credit"))
 		},
 		"KillWorker":   func(t *rapid.T) { s.KillWorker(pickWorker(t)) },
 		"StopWorker":   func(t *rapid.T) { s.StopWorker(pickWorker(t)) },
@@ -140,6 +142,7 @@ func framesGen() *rapid.Generator[[][]byte] {
 		fr("\x00\x00\x00\x00\x00\x00\x00\x07\x02", "", core.ClientHeader, "echo"),
 		fr("", core.ClientHeader, "mmi.service", "echo"),
 		fr("", core.WorkerHeader, "\x01", "echo"),
+		fr("", core.WorkerHeader, "\x01", "echo", "3"),
 		fr("", core.WorkerHeader, "\x01", "mmi.echo"),
 		fr("", core.WorkerHeader, "\x02", "c1.1", "", "x"),
 		fr("", core.WorkerHeader, "\x03", "c1.1", "", "x"),

@@ -131,14 +131,25 @@ func (s *System) Lookup(i int, name string, short bool) {
 // AddWorker starts a worker (named w1, w2, ...) for service, answering after svcTime,
 // and returns its index.
 func (s *System) AddWorker(service string, svcTime time.Duration) int {
+	return s.AddCreditWorker(service, svcTime, 1)
+}
+
+// AddCreditWorker is AddWorker for a worker that holds up to credit requests at once
+// (core.WorkerConfig.Credit) and answers them out of order.
+func (s *System) AddCreditWorker(service string, svcTime time.Duration, credit int) int {
 	cfg := s.cfg.Worker
 	cfg.Service = service
-	h := &workerHost{sys: s, name: "w" + strconv.Itoa(len(s.workers)+1), service: service, svcTime: svcTime, w: core.NewWorker(cfg)}
+	cfg.Credit = credit
+	h := &workerHost{sys: s, name: "w" + strconv.Itoa(len(s.workers)+1), service: service, svcTime: svcTime, credit: credit, w: core.NewWorker(cfg)}
 	s.workers = append(s.workers, h)
 	s.k.Answerer(h.name)
 	h.w.Start(s.now())
 	h.pump()
-	s.logf("AddWorker(%q, %v) = %s", service, svcTime, h.name)
+	if credit > 1 {
+		s.logf("AddCreditWorker(%q, %v, %d) = %s", service, svcTime, credit, h.name)
+	} else {
+		s.logf("AddWorker(%q, %v) = %s", service, svcTime, h.name)
+	}
 	return len(s.workers) - 1
 }
 
@@ -157,9 +168,7 @@ func (s *System) StopWorker(i int) {
 	h.w.Stop(s.now())
 	h.pump()
 	h.state = workerDead
-	if h.reply != nil {
-		h.reply.Stop()
-	}
+	h.stopReplies()
 	s.logf("StopWorker(%s)", h.name)
 }
 

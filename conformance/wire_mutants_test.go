@@ -37,8 +37,8 @@ var wireMutants = []mutant{
 		Name: "request-without-delimiter",
 		Note: "RFC 7 rule 7: the empty frame after the client address left out",
 		File: "core/broker.go",
-		Old:  "[]byte(r.client.ID), emptyFrame)",
-		New:  "[]byte(r.client.ID))",
+		Old:  "commandFrames[Request], addr, emptyFrame)",
+		New:  "commandFrames[Request], addr)",
 	},
 	{
 		Name: "busy-worker-stays-waiting",
@@ -122,7 +122,7 @@ var wireMutants = []mutant{
 		Note: "only busy workers are purged",
 		File: "core/broker_time.go",
 		Old:  "if !w.expiry.After(now) {",
-		New:  "if w.holding != nil && !w.expiry.After(now) {",
+		New:  "if len(w.held) > 0 && !w.expiry.After(now) {",
 	},
 	{
 		Name: "mmi-never-found",

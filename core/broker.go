@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/binary"
 	"errors"
 	"time"
 )
@@ -23,7 +24,8 @@ type Broker struct {
 	workers  map[Peer]*worker
 	order    []*worker // join order
 	beatAt   time.Time // next heartbeat tick
-	holdAt   time.Time // earliest held-until of a busy worker; zero when none (or no HoldLimit)
+	holdAt   time.Time // earliest held-until of a held request; zero when none (or no HoldLimit)
+	tags     uint64    // the last tag given to a dispatch to a credit worker
 	stats    BrokerStats
 }
 
@@ -32,7 +34,7 @@ type Broker struct {
 type service struct {
 	name    string
 	frame   []byte    // name as a frame, shared by every reply
-	waiting []*worker // idle workers, least recently used first
+	waiting []*worker // workers with credit left, least recently used first
 	queue   requestQueue
 	workers int // registered workers, idle or busy
 }
@@ -42,9 +44,19 @@ type worker struct {
 	peer    Peer
 	service *service
 	expiry  time.Time // removed at the first tick at or after it, unless heard from
-	holding *request  // the request it works on; nil when idle
-	heldTo  time.Time // with a HoldLimit: removed at or after it while still holding
+	credit  int       // how many requests it may hold at once; 1 for a plain MDP worker
+	held    []held    // the requests it works on, in dispatch order
 }
+
+// held is one request a worker holds.
+type held struct {
+	r      *request
+	tag    uint64    // a credit worker's dispatch tag, in its address frame; 0 for plain workers
+	heldTo time.Time // with a HoldLimit: the worker is removed at or after it while still holding r
+}
+
+// full reports whether w holds as many requests as its credit allows.
+func (w *worker) full() bool { return len(w.held) >= w.credit }
 
 // request is a client request the broker has accepted and not yet answered or failed.
 type request struct {
@@ -125,7 +137,7 @@ func (b *Broker) ReceiveKey(now time.Time, from Peer, key string, frames [][]byt
 	}
 	r.service = s
 	if w := b.popIdle(now, s); w != nil {
-		b.dispatch(now, w, r)
+		b.use(now, w, r)
 		return
 	}
 	if b.cfg.QueueLimit > 0 && s.queue.len() >= b.cfg.QueueLimit {
@@ -141,8 +153,8 @@ func (b *Broker) ReceiveKey(now time.Time, from Peer, key string, frames [][]byt
 	b.requestEvent(now, r, Output{Event: RequestQueued, Peer: from, Service: s.name, Seq: r.seq})
 }
 
-// popIdle takes the least recently used idle worker of s off its waiting list; nil if
-// none. An idle worker found past its expiry is forgotten on the way rather than sent
+// popIdle takes the least recently used worker with credit left off the waiting list
+// of s; nil if none. An idle worker found past its expiry is forgotten on the way rather than sent
 // a request (guarantee 3): it would only be purged at the next tick. The service
 // stays, since the caller is about to queue into it or dispatch from it.
 func (b *Broker) popIdle(now time.Time, s *service) *worker {
@@ -157,19 +169,37 @@ func (b *Broker) popIdle(now time.Time, s *service) *worker {
 	return nil
 }
 
-// dispatch hands r to the idle worker w. With a HoldLimit, w must answer by
-// now + HoldLimit.
+// use dispatches r to w, just taken off the waiting list by popIdle, and puts w back at
+// the end of the list (it is now the most recently used) if it has credit left.
+func (b *Broker) use(now time.Time, w *worker, r *request) {
+	b.dispatch(now, w, r)
+	if len(w.held) < w.credit {
+		w.service.waiting = append(w.service.waiting, w)
+	}
+}
+
+// dispatch hands r to w, which has credit left. With a HoldLimit, w must answer by
+// now + HoldLimit. A plain worker's address frame is the client's identity (RFC 7); a
+// credit worker's is the identity followed by the dispatch's tag, 8 bytes big-endian,
+// which the worker echoes and the broker matches its reply by.
 func (b *Broker) dispatch(now time.Time, w *worker, r *request) {
-	w.holding = r
+	h := held{r: r}
 	if b.cfg.HoldLimit > 0 {
-		w.heldTo = now.Add(b.cfg.HoldLimit)
-		if b.holdAt.IsZero() || w.heldTo.Before(b.holdAt) {
-			b.holdAt = w.heldTo
+		h.heldTo = now.Add(b.cfg.HoldLimit)
+		if b.holdAt.IsZero() || h.heldTo.Before(b.holdAt) {
+			b.holdAt = h.heldTo
 		}
 	}
+	addr := []byte(r.client.ID)
+	if w.credit > 1 {
+		b.tags++
+		h.tag = b.tags
+		addr = binary.BigEndian.AppendUint64(addr, h.tag)
+	}
+	w.held = append(w.held, h)
 	b.stats.Dispatched++
 	frames := make([][]byte, 0, 5+len(r.body))
-	frames = append(frames, emptyFrame, workerHeaderFrame, commandFrames[Request], []byte(r.client.ID), emptyFrame)
+	frames = append(frames, emptyFrame, workerHeaderFrame, commandFrames[Request], addr, emptyFrame)
 	frames = append(frames, r.body...)
 	b.out.add(Output{Kind: SendOutput, To: w.peer, Frames: frames, Protocol: WorkerProtocol,
 		Command: Request, Service: r.service.name, Seq: r.seq})

@@ -23,18 +23,23 @@ type BrokerStats struct {
 type WorkerInfo struct {
 	Peer    Peer
 	Service string
-	Busy    bool      // holds a request
+	Busy    bool      // holds at least one request
 	Expiry  time.Time // when it is removed unless it is heard from again
-	// HeldUntil is when a busy worker is removed for holding its request too long
-	// (BrokerConfig.HoldLimit); zero when idle or without a limit.
+	// HeldUntil is when a busy worker is removed for holding a request too long
+	// (BrokerConfig.HoldLimit): the earliest limit of the requests it holds; zero when
+	// idle or without a limit.
 	HeldUntil time.Time
+	// Credit is how many requests it may hold at once (1: a plain MDP worker).
+	Credit int
+	// Held is how many requests it holds.
+	Held int
 }
 
 // ServiceInfo describes one service at an instant.
 type ServiceInfo struct {
 	Name    string
 	Workers int // registered workers, idle or busy
-	Idle    int // workers waiting for a request
+	Idle    int // workers with credit left (for plain workers: idle ones)
 	Queued  int // requests waiting for a worker
 }
 
@@ -45,7 +50,8 @@ func (b *Broker) Stats() BrokerStats { return b.stats }
 func (b *Broker) Workers() []WorkerInfo {
 	infos := make([]WorkerInfo, 0, len(b.order))
 	for _, w := range b.order {
-		infos = append(infos, WorkerInfo{Peer: w.peer, Service: w.service.name, Busy: w.holding != nil, Expiry: w.expiry, HeldUntil: w.heldTo})
+		infos = append(infos, WorkerInfo{Peer: w.peer, Service: w.service.name, Busy: len(w.held) > 0, Expiry: w.expiry,
+			HeldUntil: w.heldUntil(), Credit: w.credit, Held: len(w.held)})
 	}
 	return infos
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,9 +14,11 @@ import (
 //	config heartbeat=1s liveness=3 queue-limit=N queue-expiry=D on-death=requeue|fail hold-limit=D
 //	       workers=SERVICE/KEY,... clients=KEY,...  (Access; "workers=" alone: none)
 //	                                  (optional first line; the broker starts then)
-//	worker W [key=K] ready|heartbeat|disconnect SERVICE?
-//	                                                a worker command from back:W
-//	worker W [key=K] reply|request ADDR BODY...     REPLY (or REQUEST) with a client address
+//	worker W [key=K] ready SERVICE [CREDIT]          READY (CREDIT: the credit frame's text)
+//	worker W [key=K] heartbeat|disconnect           a worker command from back:W
+//	worker W [key=K] reply|request ADDR BODY...     REPLY (or REQUEST) with a client address;
+//	                                                ADDR ID#N is ID and the 8-byte tag N
+//	                                                (how a credit worker answers)
 //	client C [key=K] [seq=N] request SERVICE BODY...
 //	                                                a client request from front:C
 //	                                                (seq=N: the ebwrk envelope; key=K:
@@ -126,6 +129,9 @@ func (m *brokerMachine) show() []string {
 			state = "busy"
 		}
 		line := fmt.Sprintf("worker %s %s %s expires %s", w.Peer, w.Service, state, w.Expiry.Format("15:04:05.000"))
+		if w.Credit > 1 {
+			line += fmt.Sprintf(" credit %d held %d", w.Credit, w.Held)
+		}
 		if !w.HeldUntil.IsZero() {
 			line += " held-until " + w.HeldUntil.Format("15:04:05.000")
 		}
@@ -199,10 +205,14 @@ func brokerWorkerFrames(cmd string, args []string) ([][]byte, error) {
 	m := Message{Protocol: WorkerProtocol}
 	switch cmd {
 	case "ready":
-		if len(args) != 1 {
-			return nil, fmt.Errorf("usage: worker W ready SERVICE")
+		if len(args) != 1 && len(args) != 2 {
+			return nil, fmt.Errorf("usage: worker W ready SERVICE [CREDIT]")
 		}
 		m.Command, m.Service = Ready, []byte(args[0])
+		if len(args) == 2 {
+			// The credit frame as written, so that scripts can send malformed ones.
+			return append(m.Frames(), []byte(args[1])), nil
+		}
 	case "heartbeat":
 		m.Command = Heartbeat
 	case "disconnect":
@@ -212,6 +222,13 @@ func brokerWorkerFrames(cmd string, args []string) ([][]byte, error) {
 			return nil, fmt.Errorf("usage: worker W %s ADDR BODY...", cmd)
 		}
 		m.Command, m.Address = Reply, []byte(args[0])
+		if id, tag, ok := strings.Cut(args[0], "#"); ok {
+			n, err := strconv.ParseUint(tag, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("address %q: %v", args[0], err)
+			}
+			m.Address = binary.BigEndian.AppendUint64([]byte(id), n)
+		}
 		if cmd == "request" {
 			m.Command = Request
 		}

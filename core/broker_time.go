@@ -71,7 +71,7 @@ func (b *Broker) expireQueued(now time.Time) {
 }
 
 // NextDeadline returns when Advance must next be called: the next heartbeat tick, or
-// the earliest moment a busy worker reaches its HoldLimit if that comes first.
+// the earliest moment a held request reaches its HoldLimit if that comes first.
 func (b *Broker) NextDeadline() time.Time {
 	if !b.holdAt.IsZero() && b.holdAt.Before(b.beatAt) {
 		return b.holdAt
@@ -87,10 +87,10 @@ func (b *Broker) Shutdown(now time.Time) {
 		b.sendDisconnect(w.peer)
 		b.stats.WorkersRemoved[Shutdown]++
 		b.event(Output{Event: WorkerRemoved, Peer: w.peer, Service: w.service.name, Reason: Shutdown})
-		if w.holding != nil {
-			b.fail(now, w.holding, Shutdown)
-			w.holding = nil
+		for _, h := range w.held {
+			b.fail(now, h.r, Shutdown)
 		}
+		w.held = nil
 	}
 	for _, s := range b.svcOrder {
 		for s.queue.len() > 0 {

@@ -1,6 +1,9 @@
 package core
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strconv"
+)
 
 // Shared header frames. They are sent as they are; nobody may modify them.
 var (
@@ -74,10 +77,18 @@ func parseWorker(frames [][]byte) (Message, error) {
 		if len(frames) < 4 {
 			return m, parseErr(TooFewFrames, frames, -1)
 		}
-		if len(frames) > 4 {
-			return m, parseErr(TooManyFrames, frames, 4)
+		if len(frames) > 5 {
+			return m, parseErr(TooManyFrames, frames, 5)
 		}
 		m.Service = frames[3]
+		if len(frames) == 5 {
+			// ebwrk: the worker's credit, after the service RFC 7 defines.
+			c, ok := parseCredit(frames[4])
+			if !ok {
+				return m, parseErr(BadCredit, frames, 4)
+			}
+			m.Credit = c
+		}
 	case Request, Reply:
 		if len(frames) < 5 {
 			return m, parseErr(TooFewFrames, frames, -1)
@@ -122,6 +133,9 @@ func (m *Message) AppendFrames(dst [][]byte) [][]byte {
 	switch m.Command {
 	case Ready:
 		dst = append(dst, m.Service)
+		if m.Credit > 0 {
+			dst = append(dst, strconv.AppendInt(nil, int64(m.Credit), 10))
+		}
 	case Request, Reply:
 		dst = append(dst, m.Address, emptyFrame)
 		dst = append(dst, m.Body...)
@@ -149,4 +163,26 @@ func envelope(seq uint64, s Status) []byte {
 	binary.BigEndian.PutUint64(e, seq)
 	e[8] = byte(s)
 	return e
+}
+
+// MaxCredit is the largest credit a worker may announce in READY.
+const MaxCredit = 65535
+
+// parseCredit reads the credit frame of a READY: a decimal number from 1 to MaxCredit,
+// ASCII digits only, no sign and no leading zero.
+func parseCredit(f []byte) (int, bool) {
+	if len(f) == 0 || len(f) > 5 || f[0] == '0' {
+		return 0, false
+	}
+	n := 0
+	for _, c := range f {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = 10*n + int(c-'0')
+	}
+	if n > MaxCredit {
+		return 0, false
+	}
+	return n, true
 }

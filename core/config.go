@@ -123,6 +123,11 @@ type WorkerConfig struct {
 	ReconnectInitial time.Duration
 	// ReconnectMax caps the reconnect wait. Zero means DefaultReconnectMax (32 s).
 	ReconnectMax time.Duration
+	// Credit is how many requests the worker may hold at once (the ebwrk extension),
+	// announced to the broker in READY's credit frame. Zero or 1 means one at a time:
+	// plain MDP, and READY carries no credit frame. Above MaxCredit means MaxCredit. A
+	// broker that ignores the frame sends one request at a time, which is fine.
+	Credit int
 }
 
 func (c WorkerConfig) withDefaults() WorkerConfig {
@@ -141,5 +146,6 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	if c.ReconnectMax < c.ReconnectInitial {
 		c.ReconnectMax = c.ReconnectInitial
 	}
+	c.Credit = min(max(c.Credit, 1), MaxCredit)
 	return c
 }

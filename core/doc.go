@@ -32,6 +32,7 @@
 //     full, expired in the queue, worker died, broker shut down). A plain REQ client
 //     sends no envelope and is never sent a failure: it sees no reply and recovers by
 //     its timeout, as RFC 7 expects.
+//
 //   - Request tracking. The broker remembers the request each busy worker holds; busy
 //     workers are heartbeated and expire like idle ones; a dead worker's request is
 //     requeued at the head of its queue (or failed, per BrokerConfig.OnWorkerDeath); a
@@ -40,6 +41,44 @@
 //     HoldLimit after its dispatch is treated as dead though it heartbeats: it gets
 //     DISCONNECT and is removed (reason HeldTooLong), and the request is requeued or
 //     failed as for a dead worker. This catches a worker whose reply was lost.
+//
+//   - Credit. A worker may hold up to N requests at once (opt-in; N = 1 is plain MDP).
+//     It says so in READY with one frame after the service name, the credit in
+//     decimal ASCII: "", "MDPW01", 0x01, service, "16". RFC 7 defines READY as four
+//     frames and says nothing of more; the zguide brokers (C, Go, Python) read the
+//     service frame and ignore what follows, so a standard broker registers the worker
+//     and sends it one request at a time, which it handles fine. A decimal frame was
+//     chosen over a property frame ("credit=16") as the smallest change that standard
+//     brokers accept: positional like every other MDP frame, nothing to name or
+//     escape; a later extension would take the next position. Valid credit: 1 to
+//     MaxCredit, digits only, no sign, no leading zero; anything else makes the READY
+//     invalid (ParseProblem BadCredit): RFC 7's rule for invalid messages applies, it
+//     is dropped and reported, and the peer stays unknown (its next HEARTBEAT gets
+//     DISCONNECT, like any peer that never registered). A sixth frame is malformed as
+//     before (TooManyFrames). A worker announcing credit 1, or none, is served
+//     exactly as RFC 7 says.
+//
+//     The broker dispatches to the least recently used worker with credit left (a
+//     worker goes to the back of its service's waiting list at each dispatch and
+//     stays on it while it has credit), never beyond a worker's credit, counts each
+//     request held, heartbeats and expires a credit worker like any other, applies
+//     HoldLimit to each held request (the worker goes when any one of them is late),
+//     and when the worker goes requeues every request it held, in dispatch order,
+//     ahead of the queue (or fails each, per OnWorkerDeath). mmi.service counts a
+//     worker with no credit left as registered (200).
+//
+//     Replies. A REPLY names only the client address, and the ebwrk envelope (the
+//     client's sequence number) never travels to the worker: a worker sees the address
+//     frame and the body. So two requests of one client held by one worker would be
+//     indistinguishable. For a worker with credit above 1 the broker makes the address
+//     frame the client identity followed by a tag, 8 bytes big-endian, unique per
+//     dispatch (a broker-wide counter); RFC 7 workers echo the address frame as they
+//     got it, so the broker matches each reply to its request by the tag, whatever
+//     the order of replies. A broker tag, not the client's sequence number, because a
+//     retry carries the same sequence and a standard client has none. A credit
+//     worker's reply whose address names no request it holds is dropped
+//     (AddressMismatch, or NotHolding when it holds none) and what it holds stays
+//     held. A plain worker's address frame is the bare client identity, as before.
 //
 // Choices where the RFCs are silent: the broker heartbeats all workers on one tick
 // every HeartbeatInterval from its start and purges at those ticks, so a silent worker
@@ -91,6 +130,16 @@
 //	hold limit with on-death=fail: "worker died"        broker_hold_limit_fail.txt
 //	reply just before the limit kept; fresh limit per   broker_hold_limit_kept.txt
 //	  dispatch; NextDeadline back to the tick
+//	credit frame in READY; malformed credit dropped      broker_credit_ready.txt
+//	LRU among workers with credit left, never beyond    broker_credit_dispatch.txt
+//	  credit; full workers queue; a reply frees a credit
+//	tagged address: out-of-order replies of one client  broker_credit_reply.txt
+//	  matched; unknown tag or client dropped
+//	credit worker dies: every held request requeued,    broker_credit_death.txt
+//	  in dispatch order, ahead of the queue
+//	on-death=fail: every held request failed, in order  broker_credit_death_fail.txt
+//	hold limit per held request                         broker_credit_hold_limit.txt
+//	mmi.service: a full credit worker counts (200)      broker_credit_mmi.txt
 //	READY from a key not granted the service refused    broker_access_workers.txt
 //	requests only from allowed client keys              broker_access_clients.txt
 //
@@ -119,6 +168,8 @@
 //	one reply per request, with its client address      worker_reply.txt
 //	reply while idle dropped                             worker_reply_idle.txt
 //	one request at a time                                worker_busy_request.txt
+//	credit N: READY says N; holds up to N; ReplyTo n     worker_credit.txt
+//	credit 1: plain four-frame READY                     worker_credit_one.txt
 //	commands a worker never receives dropped             worker_malformed.txt
 //	Stop: DISCONNECT, then nothing                       worker_stop.txt, worker_stop_unstarted.txt
 package core

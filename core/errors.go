@@ -21,6 +21,7 @@ const (
 	MultipleAddresses                         // REQUEST/REPLY with more than one client-address frame
 	BadEnvelope                               // the ebwrk envelope is not 8 or 9 bytes, or has a bad status
 	BadCommandFrame                           // the command frame is not exactly one byte
+	BadCredit                                 // READY's credit frame is not a decimal 1..MaxCredit
 )
 
 var problemNames = [...]string{
@@ -32,6 +33,7 @@ var problemNames = [...]string{
 	MultipleAddresses: "more than one client-address frame",
 	BadEnvelope:       "bad sequence envelope",
 	BadCommandFrame:   "command frame is not one byte",
+	BadCredit:         "bad credit",
 }
 
 // String returns the problem in a few words.

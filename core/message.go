@@ -33,11 +33,14 @@ func (p Protocol) String() string {
 //
 // Worker sub-protocol:
 //
-//	"" "MDPW01" 0x01 service                      READY
+//	"" "MDPW01" 0x01 service [credit]             READY
 //	"" "MDPW01" 0x02 address "" body...           REQUEST
 //	"" "MDPW01" 0x03 address "" body...           REPLY
 //	"" "MDPW01" 0x04                              HEARTBEAT
 //	"" "MDPW01" 0x05                              DISCONNECT
+//
+// where the optional credit frame of READY is the ebwrk extension: how many requests
+// the worker may hold at once, in decimal ASCII ("16"), from 1 to MaxCredit.
 type Message struct {
 	Protocol Protocol
 	Command  Command  // worker sub-protocol only
@@ -45,6 +48,7 @@ type Message struct {
 	Seq      uint64   // the envelope's sequence number
 	Status   Status   // the envelope's status (replies only; StatusOK otherwise)
 	Service  []byte   // client messages and READY
+	Credit   int      // READY: the announced credit; 0 when the frame is absent (plain MDP)
 	Address  []byte   // REQUEST and REPLY: the client address frame
 	Body     [][]byte // client messages, REQUEST and REPLY
 }

@@ -33,14 +33,16 @@ func (w *Worker) Receive(now time.Time, frames [][]byte) {
 	w.backoff = w.cfg.ReconnectInitial
 	switch m.Command {
 	case Request:
-		if w.holding {
-			// A worker handles one request at a time (RFC 7).
+		if len(w.held) >= w.cfg.Credit {
+			// RFC 7: a worker handles one request at a time; a credit worker, as many
+			// as it announced.
 			w.drop(UnexpectedCommand, nil)
 			return
 		}
-		w.holding, w.address = true, m.Address
+		w.next++
+		w.held = append(w.held, heldRequest{n: w.next, address: m.Address})
 		w.stats.Requests++
-		w.out.add(Output{Kind: DeliverOutput, Service: w.cfg.Service, Body: m.Body})
+		w.out.add(Output{Kind: DeliverOutput, Service: w.cfg.Service, Seq: w.next, Body: m.Body})
 	case Heartbeat:
 	case Disconnect:
 		// RFC 7 rule 6: send nothing more on this connection; reconnect on a new one.

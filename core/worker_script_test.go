@@ -9,14 +9,16 @@ import (
 
 // workerMachine runs worker scripts (testdata/worker_*.txt). Its commands:
 //
-//	config service=echo heartbeat=1s liveness=3 reconnect=1s reconnect-max=32s
+//	config service=echo heartbeat=1s liveness=3 reconnect=1s reconnect-max=32s credit=1
 //	                              before any other command (optional; service defaults to echo)
 //	start                         Worker.Start
 //	receive <frame words...>      Worker.Receive (frame words: script_test.go)
 //	reply <body words...>         Worker.Reply
+//	reply-to N <body words...>    Worker.ReplyTo request N
 //	stop                          Worker.Stop
 //	sent <frame words...>         checks the frames of the last send
 //	busy <true|false>             checks Worker.Busy
+//	held N                        checks Worker.Held
 //	advance                       Advance at every deadline up to now
 type workerMachine struct {
 	cfg  WorkerConfig
@@ -58,6 +60,27 @@ func (m *workerMachine) exec(now time.Time, words []string) ([]string, error) {
 			return nil, err
 		}
 		m.worker().Reply(now, body)
+	case "reply-to":
+		if len(args) < 1 {
+			return nil, fmt.Errorf("usage: reply-to N BODY...")
+		}
+		n, err := strconv.ParseUint(args[0], 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		body, err := parseFrames(args[1:])
+		if err != nil {
+			return nil, err
+		}
+		m.worker().ReplyTo(now, n, body)
+	case "held":
+		if len(args) != 1 {
+			return nil, fmt.Errorf("usage: held N")
+		}
+		if got := strconv.Itoa(m.worker().Held()); got != args[0] {
+			return nil, fmt.Errorf("held = %s, want %s", got, args[0])
+		}
+		return nil, nil
 	case "advance":
 		w := m.worker()
 		if err := advanceMachine(now, w.NextDeadline, w.Advance); err != nil {
@@ -86,7 +109,7 @@ func (m *workerMachine) configure(args []string) error {
 	if m.w != nil {
 		return fmt.Errorf("config after the worker started")
 	}
-	kv, err := parseSettings(args, "service", "heartbeat", "liveness", "reconnect", "reconnect-max")
+	kv, err := parseSettings(args, "service", "heartbeat", "liveness", "reconnect", "reconnect-max", "credit")
 	if err != nil {
 		return err
 	}
@@ -100,6 +123,11 @@ func (m *workerMachine) configure(args []string) error {
 			if *d.dst, err = time.ParseDuration(v); err != nil {
 				return err
 			}
+		}
+	}
+	if v, ok := kv["credit"]; ok {
+		if m.cfg.Credit, err = strconv.Atoi(v); err != nil {
+			return err
 		}
 	}
 	if v, ok := kv["liveness"]; ok {

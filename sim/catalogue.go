@@ -170,6 +170,19 @@ var catalogue = []Scenario{
 		Swarm:   true,
 	},
 	{
+		Name:        "credit",
+		Description: "two credit-8 workers and a plain one under pipelined load (4 clients × 6 outstanding): a credit worker holds up to 8 requests and replies out of order; w1 crashes holding several, every one is requeued, and it comes back",
+		Broker:      fastBroker, Worker: fastWorker,
+		Services: []ServiceSpec{
+			{Name: "echo", Workers: 2, Credit: 8, Time: Dist{Kind: Exponential, Mean: 20 * ms}},
+			{Name: "plain", Workers: 1, Time: Dist{Kind: Exponential, Mean: 20 * ms}},
+		},
+		Clients: ClientSpec{Count: 4, Concurrency: 6, Duration: 10 * time.Second, Timeout: 2 * time.Second, MMI: 0.02},
+		Faults: Faults{Events: []FaultEvent{
+			{At: 3005 * ms, Kind: FamCrash, Node: "w1", For: 2 * time.Second},
+		}},
+	},
+	{
 		Name:        "scale",
 		Description: "100 synchronous clients on 10 workers for 60 virtual seconds (the speed target): the queue absorbs the contention",
 		Services:    echo(10, Dist{Kind: Exponential, Mean: 5 * ms}),

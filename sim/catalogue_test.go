@@ -56,6 +56,11 @@ func TestCatalogueEffects(t *testing.T) {
 		"swarm": func(m Metrics) error {
 			return want(total(m.Faults) > 0 && m.StuckBusy == 0, "some faults, no worker stuck busy")
 		},
+		"credit": func(m Metrics) error {
+			// One worker purged, more requests requeued: it held several at once.
+			return want(m.Purged == 1 && m.Requeues >= 2 && failed(m) == 0 && m.Successes == m.Requests,
+				"one credit worker purged holding several requests, each requeued, all succeed")
+		},
 		"scale": func(m Metrics) error {
 			return want(m.Successes == m.Requests && m.Virtual >= 60e9 && m.Requests > 100000, "60 virtual seconds, all succeed")
 		},

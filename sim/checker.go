@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,13 +37,18 @@ type workerModel struct {
 	peer         core.Peer
 	service      string
 	lastHeard    time.Duration // broker-local time of its last sign of life
-	busy         bool
-	held         uint64        // sequence of the request it holds
-	since        time.Duration // broker-local time of that dispatch
+	credit       int           // requests it may hold at once, from its READY
+	held         []heldModel   // what it holds, in dispatch order
 	disconnected bool          // the broker sent it DISCONNECT
 	gone         bool          // removed
 	flagged      bool          // guarantee 4 already reported
 	heldFlagged  bool          // the hold limit already reported
+}
+
+// heldModel is a request a worker holds.
+type heldModel struct {
+	seq   uint64        // its sequence number (the client is not on the event)
+	since time.Duration // broker-local time of its dispatch
 }
 
 // checker evaluates the guarantees online. It only reads what the driver shows it.
@@ -53,6 +59,7 @@ type checker struct {
 	registered map[string]int // live registered workers per service
 	bound      time.Duration  // liveness × interval + interval, broker-local
 	removed    []uint64       // held requests of workers removed in this broker step
+	credit     int            // the credit of the READY in this broker step
 	redone     []uint64       // requests requeued or failed for a dead worker in this step
 	period     time.Duration
 	deadline   time.Duration // a request must end within this, client-local
@@ -105,6 +112,12 @@ func (k *checker) brokerInput(now time.Time, p core.Peer, frames [][]byte) {
 	if i, ok := k.byPeer[p]; ok {
 		k.workers[i].lastHeard = now.Sub(Epoch)
 	}
+	if core.Command(frames[2][0]) == core.Ready {
+		k.credit = 1
+		if m, err := core.Parse(frames); err == nil {
+			k.credit = max(m.Credit, 1)
+		}
+	}
 }
 
 func (k *checker) model(p core.Peer) *workerModel {
@@ -124,7 +137,7 @@ func (k *checker) brokerEvent(o *core.Output) {
 			return
 		}
 		k.byPeer[o.Peer] = len(k.workers)
-		k.workers = append(k.workers, workerModel{peer: o.Peer, service: o.Service, lastHeard: k.brokerNow()})
+		k.workers = append(k.workers, workerModel{peer: o.Peer, service: o.Service, lastHeard: k.brokerNow(), credit: max(k.credit, 1)})
 		k.registered[o.Service]++
 	case core.WorkerRemoved:
 		w := k.model(o.Peer)
@@ -134,8 +147,8 @@ func (k *checker) brokerEvent(o *core.Output) {
 		w.gone = true
 		k.registered[w.service]--
 		delete(k.byPeer, o.Peer)
-		if w.busy {
-			k.removed = append(k.removed, w.held)
+		for _, h := range w.held {
+			k.removed = append(k.removed, h.seq)
 		}
 	case core.RequestDispatched:
 		w := k.model(o.Peer)
@@ -145,17 +158,22 @@ func (k *checker) brokerEvent(o *core.Output) {
 			r.violate(GDispatch, "request dispatched to "+o.Peer.String()+", which is not a registered worker", r.traceLine(brokerIdx, o))
 		case w.disconnected:
 			r.violate(GDispatch, "request dispatched to "+o.Peer.String()+" after the broker sent it DISCONNECT", r.traceLine(brokerIdx, o))
-		case w.busy:
-			r.violate(GDispatch, "request dispatched to "+o.Peer.String()+", which holds seq="+strconv.FormatUint(w.held, 10), r.traceLine(brokerIdx, o))
+		case len(w.held) >= w.credit:
+			r.violate(GDispatch, "request dispatched to "+o.Peer.String()+" beyond its credit "+strconv.Itoa(w.credit)+": it holds "+w.heldString(), r.traceLine(brokerIdx, o))
 		case now-w.lastHeard > k.bound:
 			r.violate(GDispatch, "request dispatched to "+o.Peer.String()+", silent for "+(now-w.lastHeard).String()+" (expired after "+k.bound.String()+")", r.traceLine(brokerIdx, o))
 		}
 		if w != nil {
-			w.busy, w.held, w.since = true, o.Seq, now
+			w.held = append(w.held, heldModel{seq: o.Seq, since: now})
 		}
 	case core.RequestAnswered:
 		if w := k.model(r.broker.in); w != nil {
-			w.busy, w.held = false, 0
+			// The earliest dispatch with that sequence: two clients' requests with the
+			// same number may be held at once, and taking the earliest never makes the
+			// hold-limit check see a request as older than it is.
+			if i := slices.IndexFunc(w.held, func(h heldModel) bool { return h.seq == o.Seq }); i >= 0 {
+				w.held = slices.Delete(w.held, i, i+1)
+			}
 		}
 	case core.RequestRequeued:
 		k.redone = append(k.redone, o.Seq)
@@ -377,12 +395,16 @@ func (k *checker) scanHolds(now time.Duration) {
 	}
 	for i := range k.workers {
 		w := &k.workers[i]
-		if w.gone || !w.busy || w.heldFlagged || now-w.since <= limit+holdTolerance {
+		if w.gone || len(w.held) == 0 || w.heldFlagged {
+			continue
+		}
+		h := w.oldest()
+		if now-h.since <= limit+holdTolerance {
 			continue
 		}
 		w.heldFlagged = true
-		k.r.violate(GHoldLimit, "worker "+w.peer.String()+" has held seq="+strconv.FormatUint(w.held, 10)+" for "+
-			(now-w.since).String()+", past the hold limit "+limit.String(), formatTime(k.r.now())+" broker")
+		k.r.violate(GHoldLimit, "worker "+w.peer.String()+" has held seq="+strconv.FormatUint(h.seq, 10)+" for "+
+			(now-h.since).String()+", past the hold limit "+limit.String(), formatTime(k.r.now())+" broker")
 	}
 }
 
@@ -397,7 +419,7 @@ func (k *checker) stuckBusy() uint64 {
 	var n uint64
 	for i := range k.workers {
 		w := &k.workers[i]
-		if !w.gone && w.busy && now-w.since > k.deadline {
+		if !w.gone && len(w.held) > 0 && now-w.oldest().since > k.deadline {
 			n++
 		}
 	}
@@ -416,4 +438,24 @@ func bodyString(body [][]byte) string {
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// oldest returns the request w has held longest; w holds at least one.
+func (w *workerModel) oldest() heldModel {
+	o := w.held[0]
+	for _, h := range w.held[1:] {
+		if h.since < o.since {
+			o = h
+		}
+	}
+	return o
+}
+
+// heldString lists the sequence numbers w holds.
+func (w *workerModel) heldString() string {
+	parts := make([]string, len(w.held))
+	for i, h := range w.held {
+		parts[i] = "seq=" + strconv.FormatUint(h.seq, 10)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -21,8 +21,8 @@
 //     outputs in order: SendOutput → Router.Send (broker; mem.ErrUnreachable becomes
 //     Broker.Unreachable) or Dealer.Send; ConnectOutput → close the old dealer and
 //     Connect a new one; DeliverOutput at a worker → the application, which replies
-//     with the request body after a service time drawn from the service's
-//     distribution; DeliverOutput or FailOutput at a client → metrics, the checker,
+//     (Worker.ReplyTo) with the request body after a service time drawn from the
+//     service's distribution, for each request a credit worker holds at once; DeliverOutput or FailOutput at a client → metrics, the checker,
 //     and the next request of a synchronous client; EventOutput → trace, metrics and
 //     checker.
 //  4. Stops when every client has finished its workload (request count reached or
@@ -83,7 +83,8 @@
 //     violation ("hung"); the checker then gives up on it so the run can end.
 //   - G3 dispatch-to-live-idle-worker: a RequestDispatched goes to a worker that is
 //     registered (joined and not removed since), that the broker has not sent
-//     DISCONNECT, that does not hold a request (per the broker's own dispatch and
+//     DISCONNECT, that holds fewer requests than the credit its READY announced (1
+//     for a plain worker, which must be idle; per the broker's own dispatch and
 //     answer events), and that is not expired: silent for at most liveness × interval
 //   - one interval of broker time (the same bound as G4, because the broker checks
 //     expiry once per heartbeat interval). Under message loss the broker may believe a
@@ -95,9 +96,12 @@
 //     liveness × interval + one interval of broker time ago must have been removed.
 //     Checked every quarter interval. The cause of the silence does not matter
 //     (crash, pause, partition, heartbeat loss, skew): only what the broker received.
-//   - G5 held-request-not-lost: when the broker removes a worker that held a request,
-//     the same broker step requeues that request (requeue policy) or fails it with
-//     "worker died" (fail policy).
+//   - G5 held-request-not-lost: when the broker removes a worker that held requests
+//     (a credit worker may hold several), the same broker step requeues every one of
+//     them (requeue policy) or fails it with "worker died" (fail policy). The events
+//     name a request by client and sequence but a dispatch by worker and sequence, so
+//     the checker tracks held requests by sequence number (conformance's model, which
+//     sees the frames, also checks their order).
 //   - G6 mmi-matches-registry: an mmi.service reply says 200 when the service has a
 //     live (idle or busy) worker at the instant the broker answers, and 404 when it
 //     has none. Live means registered (in the checker's model, from the broker's
@@ -117,7 +121,7 @@
 //   - service time reaches the client timeout. Queued requests show their queueing
 //     delay in the trace (queued, then dispatched).
 //   - E3 hold-limit: only when the scenario sets broker.hold_limit: no worker the
-//     broker still counts as registered holds one request longer than the limit
+//     broker still counts as registered holds any request longer than the limit
 //     (plus 1 ms) after its dispatch, in broker time, heartbeats or not. Checked every
 //     quarter interval; the request it held is covered by G5 like any other removal.
 //

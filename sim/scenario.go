@@ -53,6 +53,9 @@ type ServiceSpec struct {
 	Name    string `toml:"name"`
 	Workers int    `toml:"workers"`
 	Time    Dist   `toml:"time"`
+	// Credit is how many requests each worker of the service may hold at once
+	// (core.WorkerConfig.Credit, announced in READY). 0 or 1: one at a time, plain MDP.
+	Credit int `toml:"credit"`
 }
 
 // Distribution kinds of Dist.

@@ -61,6 +61,8 @@ func TestScenarioErrors(t *testing.T) {
 		{"unknown target", minimal + "services = [\"nope\"]\n", "clients.services[0]", "nope"},
 		{"bad dist", strings.Replace(minimal, "workers = 2", "workers = 2\ntime = { kind = \"gauss\" }", 1), "service[0].time.kind", "one of"},
 		{"uniform bounds", strings.Replace(minimal, "workers = 2", "workers = 2\ntime = { kind = \"uniform\", min = \"5ms\", max = \"1ms\" }", 1), "service[0].time.max", "min ≤ max"},
+		{"negative credit", strings.Replace(minimal, "workers = 2", "workers = 2\ncredit = -1", 1), "service[0].credit", "[0, 65535]"},
+		{"credit past max", strings.Replace(minimal, "workers = 2", "workers = 2\ncredit = 65536", 1), "service[0].credit", "[0, 65535]"},
 		{"negative hold limit", minimal + "[broker]\nhold_limit = \"-1s\"\n", "broker.hold_limit", "must not be negative"},
 		{"death policy", minimal + "[broker]\non_worker_death = \"ignore\"\n", "broker.on_worker_death", `"requeue" or "fail"`},
 		{"fault kind", minimal + "[[faults.event]]\nkind = \"meteor\"\n", "faults.event[0].kind", "unknown fault kind"},

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ebwrk/ebwrk/core"
 )
 
 // Validate checks the scenario (after defaults) and returns a *FieldError naming the
@@ -42,6 +44,8 @@ func (s Scenario) Validate() error {
 			return fieldErr(p+".name", "%q is defined twice", sv.Name)
 		case sv.Workers < 0 || sv.Workers > 10000:
 			return fieldErr(p+".workers", "must be in [0, 10000], got %d", sv.Workers)
+		case sv.Credit < 0 || sv.Credit > core.MaxCredit:
+			return fieldErr(p+".credit", "must be in [0, %d], got %d", core.MaxCredit, sv.Credit)
 		}
 		seen[sv.Name] = true
 		if err := sv.Time.validate(p + ".time"); err != nil {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/ebwrk/ebwrk/core"
@@ -9,7 +10,9 @@ import (
 )
 
 // workerNode drives one core.Worker and its application: a handler that echoes the
-// request body after a service time drawn from the service's distribution.
+// request body after a service time drawn from the service's distribution. A credit
+// worker (ServiceSpec.Credit above 1) runs up to that many handlers at once, each
+// replying when its own service time is over, in whatever order that gives.
 //
 // A crash leaves the connection open (the broker hears nothing more, as when a host
 // dies); a restart closes it, as an exiting process does, and starts a new
@@ -34,10 +37,15 @@ type workerNode struct {
 	paused  bool
 	queued  [][][]byte // messages that arrived while paused
 
-	app     *mem.Timer // the handler's reply
-	appFire func()
-	appBody [][]byte
-	appDue  bool // the reply came due while paused
+	apps []*app // handlers running, in delivery order
+}
+
+// app is one handler at work on a request.
+type app struct {
+	n     uint64 // the worker's number for the request (DeliverOutput.Seq)
+	body  [][]byte
+	timer *mem.Timer
+	due   bool // the reply came due while paused
 }
 
 func newWorkerNode(r *run, idx int, name string, sv ServiceSpec) *workerNode {
@@ -51,10 +59,10 @@ func newWorkerNode(r *run, idx int, name string, sv ServiceSpec) *workerNode {
 			Liveness:          r.sc.Worker.Liveness,
 			ReconnectInitial:  r.sc.Worker.ReconnectInitial,
 			ReconnectMax:      r.sc.Worker.ReconnectMax,
+			Credit:            sv.Credit,
 		},
 	}
 	w.fire = func() { w.advance() }
-	w.appFire = func() { w.reply() }
 	return w
 }
 
@@ -65,7 +73,7 @@ func (w *workerNode) localNow() time.Time {
 // start runs a new incarnation of the worker process.
 func (w *workerNode) start() {
 	w.inc++
-	w.crashed, w.paused, w.queued, w.appDue, w.appBody = false, false, nil, false, nil
+	w.crashed, w.paused, w.queued, w.apps = false, false, nil, nil
 	w.m = core.NewWorker(w.cfg)
 	w.m.Start(w.localNow())
 	w.pump()
@@ -112,9 +120,11 @@ func (w *workerNode) resume() {
 		w.pump()
 	}
 	w.advance()
-	if w.appDue {
-		w.appDue = false
-		w.reply()
+	for _, a := range slices.Clone(w.apps) {
+		if a.due {
+			a.due = false
+			w.reply(a)
+		}
 	}
 }
 
@@ -122,8 +132,8 @@ func (w *workerNode) stopTimers() {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-	if w.app != nil {
-		w.app.Stop()
+	for _, a := range w.apps {
+		a.timer.Stop()
 	}
 }
 
@@ -151,21 +161,21 @@ func (w *workerNode) advance() {
 	w.pump()
 }
 
-// reply is the application answering the request it holds.
-func (w *workerNode) reply() {
+// reply is the application answering the request a handled.
+func (w *workerNode) reply(a *app) {
 	if w.crashed {
 		return
 	}
 	if w.paused {
-		w.appDue = true
+		a.due = true
 		return
 	}
-	body := w.appBody
-	w.appBody = nil
-	if body == nil {
+	i := slices.Index(w.apps, a)
+	if i < 0 {
 		return
 	}
-	w.m.Reply(w.localNow(), body)
+	w.apps = slices.Delete(w.apps, i, i+1)
+	w.m.ReplyTo(w.localNow(), a.n, a.body)
 	w.pump()
 }
 
@@ -220,14 +230,9 @@ func (w *workerNode) handle(o *core.Output) {
 		s = d
 	}
 	r.chk.workerHandles(o.Body, s)
-	w.appBody = o.Body
-	w.appDue = false
-	at := r.clock.Now().Add(s)
-	if w.app == nil {
-		w.app = r.clock.At(at, w.appFire)
-	} else {
-		w.app.Reset(at)
-	}
+	a := &app{n: o.Seq, body: o.Body}
+	a.timer = r.clock.At(r.clock.Now().Add(s), func() { w.reply(a) })
+	w.apps = append(w.apps, a)
 }
 
 func (w *workerNode) arm() {

@@ -15,8 +15,9 @@ import (
 
 // Measurement is one row of ebbench's table and one object of its --json list. The
 // field names are the contract with scripts: name is "raw" (plain DEALER↔ROUTER
-// echo, no broker) or "lockstep" (MDP workers holding one request at a time; issue
-// 13 adds "credit"); mode is "sync" (one caller) or "pipelined".
+// echo, no broker), "lockstep" (MDP workers holding one request at a time) or
+// "credit" (workers holding up to --credit requests at once, issue 13); mode is
+// "sync" (one caller) or "pipelined".
 type Measurement struct {
 	Name       string            `json:"name"`
 	Mode       string            `json:"mode"`
@@ -65,7 +66,7 @@ func runBench(ctx context.Context, cfg benchConfig, log *slog.Logger, stdout, st
 		fmt.Fprintf(stderr, "ebbench: %v\n", err)
 		return exitFailure
 	}
-	if err := s.startAll(cfg.workers); err != nil {
+	if err := s.startAll(cfg.workers, cfg.credit); err != nil {
 		fmt.Fprintf(stderr, "ebbench: %v\n", err)
 		return exitFailure
 	}
@@ -74,6 +75,9 @@ func runBench(ctx context.Context, cfg benchConfig, log *slog.Logger, stdout, st
 		{"raw", "pipelined", cfg.clients, cfg.callers},
 		{"lockstep", "sync", 1, 1},
 		{"lockstep", "pipelined", cfg.clients, cfg.callers},
+	}
+	if cfg.credit > 0 {
+		specs = append(specs, spec{"credit", "sync", 1, 1}, spec{"credit", "pipelined", cfg.clients, cfg.callers})
 	}
 	update, clear := progressLine(stderr, cfg.progress)
 	byKey := map[string]*Measurement{}
@@ -90,7 +94,7 @@ func runBench(ctx context.Context, cfg benchConfig, log *slog.Logger, stdout, st
 		byKey[sp.name+" "+sp.mode] = m
 	}
 	var ms []Measurement
-	for _, key := range []string{"raw sync", "lockstep sync", "raw pipelined", "lockstep pipelined"} {
+	for _, key := range []string{"raw sync", "lockstep sync", "credit sync", "raw pipelined", "lockstep pipelined", "credit pipelined"} {
 		m, ok := byKey[key]
 		if !ok {
 			continue
@@ -138,8 +142,8 @@ func runBench(ctx context.Context, cfg benchConfig, log *slog.Logger, stdout, st
 }
 
 // startAll starts the raw echo, our broker (unless a running one is used) and the
-// workers.
-func (s *stage) startAll(workers int) error {
+// workers; with credit, as many credit workers again, on the service creditService.
+func (s *stage) startAll(workers, credit int) error {
 	if err := s.startRawEcho(); err != nil {
 		return err
 	}
@@ -153,8 +157,17 @@ func (s *stage) startAll(workers int) error {
 			return err
 		}
 	}
+	for i := range workers * min(credit, 1) {
+		if _, err := s.startWorker("credit worker "+strconv.Itoa(i+1),
+			"--service", s.creditService(), "--concurrency", strconv.Itoa(credit)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// creditService is the service of the credit workers: apart from the lockstep ones.
+func (s *stage) creditService() string { return s.cfg.service + ".credit" }
 
 // measure runs one measurement: its client processes, each with an equal share of
 // the requests, started together.
@@ -166,7 +179,11 @@ func (s *stage) measure(ctx context.Context, sp spec, cfg benchConfig, update fu
 			share++
 		}
 		id := fmt.Sprintf("%s-%s-%d", sp.name, sp.mode, i+1)
-		args = append(args, s.clientArgs(id, sp.raw(), share, sp.callers, cfg.warmup))
+		service := s.cfg.service
+		if sp.name == "credit" {
+			service = s.creditService()
+		}
+		args = append(args, s.clientArgs(id, sp.raw(), service, share, sp.callers, cfg.warmup))
 	}
 	res, err := s.runLoadSet(ctx, sp.name+" "+sp.mode, args, nil, update)
 	if err != nil {
@@ -175,8 +192,11 @@ func (s *stage) measure(ctx context.Context, sp spec, cfg benchConfig, update fu
 	m := &Measurement{Name: sp.name, Mode: sp.mode, Clients: sp.clients, Callers: sp.callers,
 		Requests: res.Requests, Replies: res.Replies, Mismatched: res.Mismatched, Failed: res.failed(),
 		Failures: res.Failures, Lost: res.Lost, Errors: res.Errors, ClientErrors: res.CloseErrors, Retries: res.Retries}
-	if !sp.raw() {
+	switch sp.name {
+	case "lockstep":
 		m.Workers, m.Credit = cfg.workers, 1
+	case "credit":
+		m.Workers, m.Credit = cfg.workers, cfg.credit
 	}
 	if res.EndNs > res.StartNs {
 		m.Seconds = time.Duration(res.EndNs - res.StartNs).Seconds()

@@ -29,6 +29,7 @@ func cmdWorker(ctx context.Context, args []string, stdin io.Reader, log *slog.Lo
 	delayMax := fs.Duration("delay-max", 0, "each request sleeps a random time up to this")
 	exitAfter := fs.Duration("exit-after", 0, "exit 3 by itself after this (tests)")
 	plain := fs.Bool("plain", false, "a plain MDP/0.1 DEALER worker, frames written out (plainworker.go)")
+	concurrency := fs.Int("concurrency", 0, "requests handled at once, announced as the worker's credit (0 or 1: one at a time)")
 	if err := fs.Parse(args); err != nil || *backend == "" {
 		log.Error("bad arguments", "err", err, "backend", *backend)
 		return 2
@@ -50,7 +51,7 @@ func cmdWorker(ctx context.Context, args []string, stdin io.Reader, log *slog.Lo
 		}
 		return 0
 	}
-	w := zmq.NewWorker(*backend, *service, zmq.WorkerOptions{HeartbeatInterval: *heartbeat, Logger: log})
+	w := zmq.NewWorker(*backend, *service, zmq.WorkerOptions{HeartbeatInterval: *heartbeat, Logger: log, Concurrency: *concurrency})
 	handler := func(ctx context.Context, req [][]byte) [][]byte {
 		if *delayMax > 0 {
 			t := time.NewTimer(rand.N(*delayMax))

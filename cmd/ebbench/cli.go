@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/ebwrk/ebwrk/core"
 )
 
 const benchUsage = `Usage: ebbench [flags]
@@ -22,6 +24,10 @@ one row per measurement:
   lockstep sync       one Client, one caller, through the broker to the workers
   raw pipelined       --clients DEALERs keeping --callers requests each in flight
   lockstep pipelined  --clients Client processes with --callers goroutines each
+
+With --credit N, another --workers worker processes serve the service <service>.credit,
+each holding up to N requests at once (WorkerOptions.Concurrency, the ebwrk credit),
+and two more rows measure them: credit sync and credit pipelined.
 
 each with its rate, its latency p50/p99/p99.9/max (an HDR histogram merged across the
 client processes), and lost: requests that got neither their own reply (checked byte
@@ -84,6 +90,7 @@ type benchConfig struct {
 	common
 	requests int // per measurement
 	warmup   int
+	credit   int // the credit of the credit workers; 0: no credit rows
 }
 
 type soakConfig struct {
@@ -153,6 +160,7 @@ func parseBench(args []string, stdout io.Writer) (benchConfig, error) {
 	commonFlags(fs, &cfg.common, 2, 16, 3, time.Second, time.Second)
 	fs.IntVar(&cfg.requests, "requests", 20000, "requests per measurement")
 	fs.IntVar(&cfg.warmup, "warmup", 100, "requests per client process before each measurement, not counted")
+	fs.IntVar(&cfg.credit, "credit", 0, "also measure --workers workers that hold up to `N` requests at once (0: not)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(fs, benchUsage, stdout)
@@ -167,6 +175,12 @@ func parseBench(args []string, stdout io.Writer) (benchConfig, error) {
 		return cfg, fmt.Errorf("--requests %d: must be at least 1", cfg.requests)
 	case cfg.warmup < 0:
 		return cfg, fmt.Errorf("--warmup %d: must not be negative", cfg.warmup)
+	case cfg.credit != 0 && (cfg.credit < 2 || cfg.credit > core.MaxCredit):
+		return cfg, fmt.Errorf("--credit %d: must be 0 (off) or in [2, %d]", cfg.credit, core.MaxCredit)
+	case cfg.credit != 0 && cfg.plain:
+		return cfg, errors.New("--credit with --plain-workers: plain MDP/0.1 workers hold one request at a time")
+	case cfg.credit != 0 && cfg.workers == 0:
+		return cfg, errors.New("--credit needs --workers: the credit workers are ebbench's own")
 	}
 	return cfg, nil
 }

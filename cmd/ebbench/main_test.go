@@ -74,6 +74,11 @@ func TestUsage(t *testing.T) {
 		{"restarts of a running broker", []string{"soak", "--frontend", "tcp://127.0.0.1:5555", "--broker-restarts", "1"},
 			2, "", "ebbench restarts only a broker it started"},
 		{"argument", []string{"extra"}, 2, "", "unexpected argument \"extra\""},
+		{"credit 1", []string{"--credit", "1"}, 2, "", "--credit 1: must be 0 (off) or in [2, 65535]"},
+		{"credit past max", []string{"--credit", "65536"}, 2, "", "--credit 65536: must be 0 (off) or in [2, 65535]"},
+		{"credit without workers", []string{"--frontend", "tcp://127.0.0.1:5555", "--workers", "0", "--credit", "4"},
+			2, "", "--credit needs --workers"},
+		{"credit of plain workers", []string{"--plain-workers", "--credit", "4"}, 2, "", "plain MDP/0.1 workers hold one request at a time"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -176,16 +181,18 @@ func TestMergedPercentiles(t *testing.T) {
 	}
 }
 
-// TestBenchRun runs ebbench for real: an ebbroker process, worker, client and raw
-// echo processes, a few requests each, on ebwrk's Worker and on plain MDP/0.1 DEALER
-// workers. Its JSON parses, nothing is lost or wrong, percentiles are in order.
+// TestBenchRun runs ebbench for real: an ebbroker process, worker, credit worker
+// (--credit 4), client and raw echo processes, a few requests each; and again with
+// plain MDP/0.1 DEALER workers (no credit rows). Its JSON parses, has the rows with
+// their workers and credit, nothing is lost or wrong, percentiles are in order.
 func TestBenchRun(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		extra []string
+		name   string
+		extra  []string
+		credit int
 	}{
-		{"ebwrk-worker", nil},
-		{"plain-worker", []string{"--plain-workers"}},
+		{"ebwrk-worker", []string{"--credit", "4"}, 4},
+		{"plain-worker", []string{"--plain-workers"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -195,25 +202,33 @@ func TestBenchRun(t *testing.T) {
 			if code != 0 {
 				t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
 			}
-			checkMeasurements(t, stdout.Bytes(), 300)
+			checkMeasurements(t, stdout.Bytes(), 300, tc.credit)
 		})
 	}
 }
 
 // checkMeasurements checks the JSON of a bench run of requests per measurement.
-func checkMeasurements(t *testing.T, out []byte, requests uint64) {
+// withCredit is the credit of the credit rows; 0: there are none.
+func checkMeasurements(t *testing.T, out []byte, requests uint64, withCredit int) {
 	t.Helper()
 	var ms []Measurement
 	if err := json.Unmarshal(out, &ms); err != nil {
 		t.Fatalf("JSON: %v\n%s", err, out)
 	}
 	want := []string{"raw sync", "lockstep sync", "raw pipelined", "lockstep pipelined"}
+	if withCredit > 0 {
+		want = []string{"raw sync", "lockstep sync", "credit sync", "raw pipelined", "lockstep pipelined", "credit pipelined"}
+	}
+	credit := map[string]int{"raw": 0, "lockstep": 1, "credit": withCredit}
 	if len(ms) != len(want) {
 		t.Fatalf("%d measurements; want %d", len(ms), len(want))
 	}
 	for i, m := range ms {
 		if got := m.Name + " " + m.Mode; got != want[i] {
 			t.Errorf("measurement %d is %q; want %q", i, got, want[i])
+		}
+		if wantWorkers := min(credit[m.Name], 1) * 2; m.Credit != credit[m.Name] || m.Workers != wantWorkers {
+			t.Errorf("%s %s: workers %d credit %d; want %d %d", m.Name, m.Mode, m.Workers, m.Credit, wantWorkers, credit[m.Name])
 		}
 		if m.Requests != requests || m.Replies != requests || m.Lost != 0 || m.Mismatched != 0 {
 			t.Errorf("%s %s: requests %d replies %d lost %d mismatched %d; want %d %d 0 0",

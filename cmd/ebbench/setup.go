@@ -111,12 +111,12 @@ func (s *stage) startWorker(name string, extra ...string) (*child, error) {
 }
 
 // clientArgs are the arguments of a client process.
-func (s *stage) clientArgs(id string, raw bool, requests uint64, callers, warmup int) []string {
+func (s *stage) clientArgs(id string, raw bool, service string, requests uint64, callers, warmup int) []string {
 	ep := s.frontend
 	if raw {
 		ep = s.rawEP
 	}
-	args := []string{"client", "--id", id, "--frontend", ep, "--service", s.cfg.service,
+	args := []string{"client", "--id", id, "--frontend", ep, "--service", service,
 		"--requests", strconv.FormatUint(requests, 10), "--callers", strconv.Itoa(callers),
 		"--timeout", s.cfg.timeout.String(), "--attempts", strconv.Itoa(s.cfg.attempts),
 		"--warmup", strconv.Itoa(warmup)}

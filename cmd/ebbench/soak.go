@@ -82,7 +82,7 @@ func runSoak(ctx context.Context, cfg soakConfig, log *slog.Logger, stdout, stde
 	}
 	var args [][]string
 	for i := range cfg.clients {
-		args = append(args, s.clientArgs("soak-"+strconv.Itoa(i+1), false, 0, cfg.callers, 0))
+		args = append(args, s.clientArgs("soak-"+strconv.Itoa(i+1), false, cfg.service, 0, cfg.callers, 0))
 	}
 	chaosCtx, stopChaos := context.WithCancel(ctx)
 	chaosDone := make(chan error, 1)

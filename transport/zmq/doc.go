@@ -98,6 +98,15 @@
 // never returns keeps its worker alive: it is the process that dies, or goes silent,
 // that the broker expires.
 //
+// With WorkerOptions.Concurrency N above 1 (worker_concurrent.go), READY announces
+// credit N and each request delivered runs its handler on a goroutine of its own (at
+// most N, since the core holds at most N); the handler hands its reply back and
+// kicks the loop. The loop never runs a handler, so it keeps the socket and needs no
+// keeper: it sends the replies handed back (Worker.ReplyTo, by the core's request
+// number), receives until EAGAIN, advances the core, and waits in poll(2) on the
+// socket's ZMQ_FD and the kick (sockWaiter), at most maxIdleWait. A lost connection
+// ends the contexts of all handlers in flight and drops their replies.
+//
 // # CURVE
 //
 // BrokerOptions.Curve makes the broker a CURVE server (RFC 26) on both endpoints,

@@ -52,6 +52,14 @@ type WorkerOptions struct {
 	Logger *slog.Logger
 	// Curve, when set, makes each connection CURVE (curve.go). Nil means plain.
 	Curve *CurveKeys
+	// Concurrency is how many requests Serve handles at once: up to that many
+	// handlers run, each on a goroutine of its own, and the worker announces it to
+	// the broker as its credit (core.WorkerConfig.Credit, the ebwrk credit frame of
+	// READY), so that an ebwrk broker sends it up to that many requests at once. A
+	// standard MDP broker ignores the frame and sends one at a time, which works the
+	// same. Zero or 1 means one at a time on Serve's goroutine: plain MDP. The loop
+	// style (Recv, RecvJSON) always handles one at a time.
+	Concurrency int
 }
 
 // Worker serves one service for a broker on one DEALER connection at a time,
@@ -85,7 +93,8 @@ func NewWorker(endpoint, service string, opts WorkerOptions) *Worker {
 	return &Worker{
 		endpoint: endpoint,
 		cfg: core.WorkerConfig{Service: service, HeartbeatInterval: opts.HeartbeatInterval,
-			Liveness: opts.Liveness, ReconnectInitial: opts.ReconnectInitial, ReconnectMax: opts.ReconnectMax},
+			Liveness: opts.Liveness, ReconnectInitial: opts.ReconnectInitial, ReconnectMax: opts.ReconnectMax,
+			Credit: max(opts.Concurrency, 1)},
 		hwm:    opts.HighWaterMark,
 		linger: opts.Linger,
 		log:    opts.Logger,

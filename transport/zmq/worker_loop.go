@@ -38,6 +38,11 @@ type workerLoop struct {
 	keepErr  error      // the socket error that stopped the keeper
 	held     [][][]byte // replies the socket would not take yet (worker_send.go)
 	failures int        // socket errors since a message was last received
+
+	// With Concurrency above 1 (worker_concurrent.go): the handlers in flight, and
+	// the waiter the loop blocks in, which they kick. Nil otherwise.
+	conc   *concurrent
+	waiter *sockWaiter
 }
 
 // job is one request for the handler.
@@ -67,12 +72,20 @@ func (w *Worker) serve(ctx context.Context, h Handler) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	quit, kept := make(chan struct{}), make(chan struct{})
-	go l.keep(quit, kept)
-	err = l.run()
-	// The keeper cannot hold mu now; it ends at its next look.
-	close(quit)
-	<-kept
+	if w.cfg.Credit > 1 {
+		l.conc = newConcurrent()
+		err = l.runConcurrent()
+		// Serve returns once every handler has: their ctx ends now.
+		l.conc.endAll()
+		l.conc.wg.Wait()
+	} else {
+		quit, kept := make(chan struct{}), make(chan struct{})
+		go l.keep(quit, kept)
+		err = l.run()
+		// The keeper cannot hold mu now; it ends at its next look.
+		close(quit)
+		<-kept
+	}
 	now := time.Now()
 	l.core.Stop(now)
 	var stopErr error
@@ -288,7 +301,11 @@ func (l *workerLoop) flush(now time.Time) error {
 					return err
 				}
 			case core.DeliverOutput:
-				l.startJob(o.Body)
+				if l.conc != nil {
+					l.conc.start(l, o.Seq, o.Body)
+				} else {
+					l.startJob(o.Body)
+				}
 			case core.EventOutput:
 				if o.Event == core.BrokerLost {
 					// The core dropped the request held; its handler may stop.
@@ -307,9 +324,12 @@ func (l *workerLoop) startJob(body [][]byte) {
 	l.job = &job{ctx: ctx, cancel: cancel, body: body}
 }
 
-// endJob lets go of the request held, if any: it has been answered, or it is lost
-// and the ctx of its handler ends.
+// endJob lets go of the request held, if any (with Concurrency, every one): it has
+// been answered, or it is lost and the ctx of its handler ends.
 func (l *workerLoop) endJob() {
+	if l.conc != nil {
+		l.conc.endAll()
+	}
 	if l.job != nil {
 		l.job.cancel()
 		l.job = nil
@@ -337,7 +357,18 @@ func (l *workerLoop) reconnect() error {
 		return errors.Join(fmt.Errorf("zmq: connect %s: %w", l.w.endpoint, err), s.Close())
 	}
 	l.dealer = s
-	return nil
+	if l.conc == nil {
+		return nil
+	}
+	if l.waiter == nil {
+		wt, err := newSockWaiter(l.zctx, s)
+		if err != nil {
+			return err
+		}
+		l.waiter = wt
+		return nil
+	}
+	return l.waiter.replace(0, s)
 }
 
 // close ends the handler, closes the sockets and waits, at most the linger, for the
@@ -348,6 +379,11 @@ func (l *workerLoop) close() error {
 	if l.dealer != nil {
 		if err := l.dealer.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("zmq: worker close: %w", err))
+		}
+	}
+	if l.waiter != nil {
+		if err := l.waiter.close(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := l.zctx.Term(); err != nil {

@@ -95,6 +95,8 @@ func (w *Worker) startLoop() error {
 		return ErrWorkerServing
 	}
 	l := &w.recv
+	// The loop style answers one request at a time, whatever Concurrency says.
+	w.cfg.Credit = 1
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	l.reqs = make(chan loopRequest)

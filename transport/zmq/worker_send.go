@@ -32,6 +32,7 @@ func (l *workerLoop) send(o *core.Output) error {
 		return nil
 	}
 	err := l.out.send(l.dealer, o.Frames)
+	l.countSend()
 	switch {
 	case err == nil:
 		return nil
@@ -55,6 +56,7 @@ func (l *workerLoop) send(o *core.Output) error {
 func (l *workerLoop) sendHeld() error {
 	for len(l.held) > 0 {
 		err := l.out.send(l.dealer, l.held[0])
+		l.countSend()
 		switch {
 		case isAgain(err):
 			return nil // still at the high-water mark: next time round
@@ -81,4 +83,12 @@ func (l *workerLoop) dropHeld(why string) {
 			slog.Int("replies", len(l.held)))
 	}
 	l.held = nil
+}
+
+// countSend notes a send tried on the socket, for the loop of a Worker with
+// Concurrency: a send may consume ZMQ_FD's signal (see sockWaiter).
+func (l *workerLoop) countSend() {
+	if l.conc != nil {
+		l.conc.sends++
+	}
 }
