@@ -176,7 +176,13 @@ func (tb *testBroker) waitJoined(t *testing.T, from int, service string, n int) 
 // startWorker serves service at endpoint with h until the end of the test.
 func startWorker(t *testing.T, endpoint, service string, h Handler) context.CancelFunc {
 	t.Helper()
-	w := NewWorker(endpoint, service, testWorkerOptions)
+	return startWorkerWith(t, endpoint, service, testWorkerOptions, h)
+}
+
+// startWorkerWith is startWorker with the worker's options.
+func startWorkerWith(t *testing.T, endpoint, service string, opts WorkerOptions, h Handler) context.CancelFunc {
+	t.Helper()
+	w := NewWorker(endpoint, service, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Serve(ctx, h) }()

@@ -132,10 +132,18 @@ func TestWorkerReconnects(t *testing.T) {
 // TestWorkerDisconnectWhileBusy: a DISCONNECT that arrives while the handler runs is
 // read at once by the worker's keeper: the handler's context ends and the worker
 // registers again on a new connection without waiting for the handler to answer.
+// The raw broker never heartbeats, so the worker runs with a 1 s interval: with the
+// tests' 50 ms it gave up on the silent broker within 150 ms, and a loaded machine
+// sent the REQUEST to a connection already gone (the test then waited forever). The
+// keeper reads every half interval, so the DISCONNECT must bring the new READY well
+// before the worker's 3 s silence bound would.
 func TestWorkerDisconnectWhileBusy(t *testing.T) {
 	broker, ep := rawBroker(t)
 	started, lost := make(chan struct{}), make(chan struct{})
-	startWorker(t, ep, "echo", func(ctx context.Context, request [][]byte) [][]byte {
+	opts := testWorkerOptions
+	opts.HeartbeatInterval = time.Second
+	silence := time.Duration(opts.Liveness) * opts.HeartbeatInterval
+	startWorkerWith(t, ep, "echo", opts, func(ctx context.Context, request [][]byte) [][]byte {
 		close(started)
 		<-ctx.Done()
 		close(lost)
@@ -143,11 +151,19 @@ func TestWorkerDisconnectWhileBusy(t *testing.T) {
 	})
 	first := recvRaw(t, broker, isReady)
 	sendRaw(t, broker, first[0], "", "MDPW01", "\x02", "client", "", "body")
-	<-started
+	select {
+	case <-started:
+	case <-time.After(waitLimit):
+		t.Fatal("the worker's handler did not start within the wait limit")
+	}
+	sent := time.Now()
 	sendRaw(t, broker, first[0], "", "MDPW01", "\x05")
 	second := recvRaw(t, broker, isReady)
 	if second[0] == first[0] {
 		t.Errorf("READY again from identity %q; want a new connection", first[0])
+	}
+	if d := time.Since(sent); d >= silence {
+		t.Errorf("READY again %v after DISCONNECT; want it before the %v silence bound (the keeper did not read the DISCONNECT)", d, silence)
 	}
 	select {
 	case <-lost:
