@@ -34,13 +34,8 @@ func cmdWorker(ctx context.Context, args []string, stdin io.Reader, log *slog.Lo
 		log.Error("bad arguments", "err", err, "backend", *backend)
 		return 2
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := untilParentGone(ctx, stdin)
 	defer cancel()
-	go func() {
-		for range readControl(stdin) {
-		}
-		cancel()
-	}()
 	if *exitAfter > 0 {
 		time.AfterFunc(*exitAfter, func() { os.Exit(3) })
 	}
@@ -80,13 +75,8 @@ func cmdRawEcho(ctx context.Context, args []string, stdin io.Reader, log *slog.L
 		log.Error("bad arguments", "err", err, "bind", *bind)
 		return 2
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := untilParentGone(ctx, stdin)
 	defer cancel()
-	go func() {
-		for range readControl(stdin) {
-		}
-		cancel()
-	}()
 	e, err := zmq.ListenRawEcho(*bind)
 	if err != nil {
 		log.Error("raw echo", "err", err)
@@ -98,4 +88,16 @@ func cmdRawEcho(ctx context.Context, args []string, stdin io.Reader, log *slog.L
 		return 1
 	}
 	return 0
+}
+
+// untilParentGone returns a context that ends with ctx or at the end of stdin: the
+// parent closes a child's stdin when it stops, or the pipe breaks when it dies.
+func untilParentGone(ctx context.Context, stdin io.Reader) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for range readControl(stdin) {
+		}
+		cancel()
+	}()
+	return ctx, cancel
 }
