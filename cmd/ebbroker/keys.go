@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -151,5 +152,19 @@ func readLines(path string, line func(fields []string) error) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	return nil
+}
+
+// announceCurve logs the broker's public key when CURVE is on: the key every client
+// and worker must be given as its server key.
+func announceCurve(log *slog.Logger, c *zmq.BrokerCurve) error {
+	if c == nil {
+		return nil
+	}
+	pub, err := zmq.PublicKey(c.SecretKey)
+	if err != nil {
+		return err
+	}
+	log.Info("CURVE on", slog.String("server_key", pub))
 	return nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,5 +89,41 @@ func TestKeyFileErrors(t *testing.T) {
 				t.Errorf("stderr %q; want one line containing %q", stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestAnnounceCurve checks that the broker logs, as its server key, the public key
+// keygen wrote next to the secret it was started with.
+func TestAnnounceCurve(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "broker")
+	var out bytes.Buffer
+	if code := run([]string{"keygen", name}, &out, &out); code != 0 {
+		t.Fatalf("keygen = %d (%q)", code, out.String())
+	}
+	cfg, err := parse([]string{"--curve-secret", name + ".key"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := os.ReadFile(name + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if err := announceCurve(slog.New(slog.NewJSONHandler(&log, nil)), cfg.broker.Curve); err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Msg       string `json:"msg"`
+		ServerKey string `json:"server_key"`
+	}
+	if err := json.Unmarshal(log.Bytes(), &rec); err != nil {
+		t.Fatalf("log %q: %v", log.String(), err)
+	}
+	if want := strings.TrimSpace(string(pub)); rec.Msg != "CURVE on" || rec.ServerKey != want {
+		t.Errorf("log %q; want msg \"CURVE on\" and server_key %q", log.String(), want)
+	}
+	log.Reset()
+	if err := announceCurve(slog.New(slog.NewTextHandler(&log, nil)), nil); err != nil || log.Len() != 0 {
+		t.Errorf("without CURVE: err %v, log %q; want neither", err, log.String())
 	}
 }

@@ -6,7 +6,8 @@
 //	ebbroker [flags]
 //	ebbroker keygen NAME    write a CURVE key pair to NAME.key (secret, 0600) and NAME.pub
 //
-// It logs the endpoints it bound, each worker joining and leaving and each refused
+// It logs the endpoints it bound (with CURVE on, also the public key clients and
+// workers need as their server key), each worker joining and leaving and each refused
 // input with its reason, and stops cleanly on SIGINT or SIGTERM: queued and held
 // requests are failed visibly (ebwrk clients get a failure reply) and workers get
 // DISCONNECT. Exit status: 0 after a clean stop, 1 when serving failed, 2 for a bad
@@ -63,6 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		h = slog.NewTextHandler(stderr, hopts)
 	}
 	cfg.broker.Logger = slog.New(h)
+	if err := announceCurve(cfg.broker.Logger, cfg.broker.Curve); err != nil {
+		fmt.Fprintf(stderr, "ebbroker: %v\n", err)
+		return 2
+	}
 	rec := metrics.NewRecorder()
 	if cfg.metrics != "" {
 		cfg.broker.OnEvent = metricsHook(rec)
