@@ -161,3 +161,15 @@ func (w *World) Dial(node string, s core.Socket, h func(frames [][]byte)) (*mem.
 	}
 	return w.r.net.Connect(node, addr, h)
 }
+
+// StopBroker kills the broker and leaves it down (StartBroker brings it back).
+func (w *World) StopBroker() { w.guard(w.r.broker.down) }
+
+// StartBroker starts an empty broker if it is down.
+func (w *World) StartBroker() {
+	w.guard(func() {
+		if !w.r.broker.isUp {
+			w.r.broker.up()
+		}
+	})
+}
