@@ -10,18 +10,18 @@ import (
 )
 
 // TestProperties is the state-machine property: random sequences of actions on a
-// System (clients, workers, faults, broker restarts, malformed input, time), with
+// World (clients, workers, faults, broker restarts, malformed input, time), with
 // every check of the catalogue evaluated after every action and once more after the
 // system settles. rapid shrinks a failure to a minimal action sequence; the failure
 // message lists the actions and rapid prints the flags that replay it.
 func TestProperties(t *testing.T) {
-	rapid.Check(t, propSystem)
+	rapid.Check(t, propWorld)
 }
 
 // FuzzStateMachine is TestProperties as a fuzz target: the fuzzer's bytes drive
 // rapid's choices.
 func FuzzStateMachine(f *testing.F) {
-	f.Fuzz(rapid.MakeFuzz(propSystem))
+	f.Fuzz(rapid.MakeFuzz(propWorld))
 }
 
 // The services the property uses; "nosuch" never has a worker. Requests favour echo.
@@ -30,7 +30,7 @@ var (
 	requestServices = []string{"echo", "echo", "echo", "slow", "nosuch"}
 )
 
-func propSystem(t *rapid.T) {
+func propWorld(t *rapid.T) {
 	beat := 100 * time.Millisecond
 	liveness := rapid.IntRange(2, 4).Draw(t, "liveness")
 	cfg := WorldConfig{

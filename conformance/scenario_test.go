@@ -286,6 +286,13 @@ var scenarios = []scenario{
 			s.Request(0, "echo")
 		},
 		want: func(s *World) error {
+			removed := uint64(0)
+			for _, n := range s.Broker().Stats().WorkersRemoved {
+				removed += n
+			}
+			if removed == 0 {
+				return fmt.Errorf("the broker removed no worker under heartbeat loss")
+			}
 			return outcome(s, 0, 1, nil, nil)
 		},
 	},
