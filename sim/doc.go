@@ -47,7 +47,7 @@
 //     socket), Dial (a raw peer), Advance (let virtual time pass, running every event
 //     due), Step, Next and RunWhile (run until a condition stops holding: until quiet).
 //     conformance's rapid state machine, fuzz targets, scripted scenarios and wire
-//     cases on mem drive a World this way; sim.Run is never bypassed.
+//     cases on mem drive a World this way.
 //
 // An Observer (Options.Observer) sees each broker step — the input (a message, a
 // deadline, or a peer found unreachable), the outputs it produced, and the broker's
