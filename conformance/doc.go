@@ -161,11 +161,11 @@
 //     heartbeats, every wait bounded). A case that passes on one and fails on the
 //     other is a bug. TestWireZMQ speaks through zmq.RawPeer, a plain DEALER that
 //     transport/zmq exports, since only it may import ZeroMQ.
-//   - TestScenarios drives System — core Broker, Clients and Workers over
+//   - TestScenarios drives World — sim.World: core Broker, Clients and Workers over
 //     transport/mem — through scripted situations (exact latency, stale and
 //     duplicate replies, crashes, pauses, restarts, standard clients, heartbeat
 //     loss) and checks their outcomes.
-//   - TestProperties is the rapid state machine over System: add client, request,
+//   - TestProperties is the rapid state machine over World: add client, request,
 //     mmi lookup, add/kill/stop/pause/resume worker, drop heartbeats, partition and
 //     heal, restart the broker, inject a malformed message, advance time; every
 //     check after every action (the "" key of t.Repeat) and after the system
@@ -199,17 +199,25 @@
 //   - TestShrinkMutant shows ebsim shrink on a mutant: a failing swarm run is reduced
 //     to a scenario file of at most 10 fault events that still fails.
 //
-// Departure from issue 5: the step-by-step state machine runs over System, not over
-// sim, because sim offers whole runs only (Run(scenario, seed)) and no way to inject
-// an action or to see each broker step. System is the same core machines over the
-// same transport/mem network; sim itself is covered by TestSimProperties, whose
-// rapid-drawn fault schedules sim's online checker judges throughout the run.
+// One world (issue 11): the step-by-step state machine, the scripted scenarios, the
+// fuzz targets and the wire cases on mem all drive sim.World, the same driver that
+// sim.Run uses for every catalogue scenario; this package has no driver of its own.
+// World (world.go) is a sim.World built Empty with SignReplies and an Observer that
+// feeds every broker step and every client request and ending to a Checker, plus the
+// action log and Settle; MemTransport is an empty sim.World with raw peers dialled in
+// (sim.World.Dial). The Checker (model*.go) stays the oracle: sim's own checker is off
+// in an empty World. Differences from the old System: a credit worker's service times
+// are drawn uniformly from [t/2, 3t/2] (the seeded "service/wN" stream) instead of
+// t × (1 + n mod 3) / 2; a paused worker's handler that came due while it was frozen
+// answers at once on resume (sim's pause) instead of after the rest of its service
+// time; a network latency of 0 means sim's default 100µs; BrokerRestarted reaches the
+// Checker when the new broker comes up. TestSimProperties still covers whole sim runs
+// with sim's own checker.
 //
 // # Drivers
 //
-// MemBroker runs a core.Broker on a mem.Network as core's package doc prescribes and
-// shows every step to a Checker. System adds core clients and workers and the fault
-// actions. MemTransport is the Transport of the wire cases on transport/mem; the
-// zmq one lives in wire_zmq_test.go, since only transport/zmq may import ZeroMQ and
-// everything here but that test file builds with CGO_ENABLED=0.
+// sim.World is the driver of the core machines on transport/mem. MemTransport is the
+// Transport of the wire cases on transport/mem; the zmq one lives in
+// wire_zmq_test.go, since only transport/zmq may import ZeroMQ and everything here but
+// that test file builds with CGO_ENABLED=0.
 package conformance

@@ -301,3 +301,8 @@ func RunWire(t *testing.T, cases []WireCase, start func(t *testing.T, cfg core.B
 		})
 	}
 }
+
+// isHeartbeat reports whether f is an MDP/Worker HEARTBEAT.
+func isHeartbeat(f [][]byte) bool {
+	return len(f) == 3 && len(f[0]) == 0 && string(f[1]) == core.WorkerHeader && len(f[2]) == 1 && core.Command(f[2][0]) == core.Heartbeat
+}

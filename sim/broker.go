@@ -25,6 +25,9 @@ type brokerNode struct {
 	in        core.Peer // the peer whose message is being handled
 	inBad     bool      // that message does not parse (guarantee 7 watches its outputs)
 	inBadSent bool      // it caused more than an InputDropped event
+
+	unreach []core.Peer // peers a send found gone: each is the broker's next input
+	ups     int         // how many times the broker came up
 }
 
 func newBrokerNode(r *run) *brokerNode {
@@ -68,7 +71,11 @@ func (b *brokerNode) up() {
 	b.front, b.back = front, back
 	b.isUp = true
 	b.r.chk.brokerUp()
-	b.pump()
+	if b.ups++; b.ups > 1 && b.r.obs != nil {
+		b.r.obs.BrokerRestarted(b.localNow())
+	}
+	b.unreach = b.unreach[:0]
+	b.pump(time.Time{}, BrokerInput{})
 }
 
 // down kills the broker: its state is lost and its routers unbound.
@@ -100,7 +107,7 @@ func (b *brokerNode) receive(s core.Socket, from string, frames [][]byte) {
 	}
 	b.r.chk.brokerInput(now, b.in, frames)
 	b.m.Receive(now, b.in, frames)
-	b.pump()
+	b.pump(now, BrokerInput{Kind: InputMessage, Peer: b.in, Frames: frames})
 	if b.inBad && b.inBadSent {
 		b.r.violate(GMalformed, "a malformed message from "+b.in.String()+" changed what the broker did: it sent or changed state",
 			formatTime(b.r.now())+" broker receive from "+b.in.String())
@@ -118,16 +125,33 @@ func (b *brokerNode) advance() {
 		now = d // rounding of a skewed clock: the timer fires when local time reaches d
 	}
 	b.m.Advance(now)
-	b.pump()
+	b.pump(now, BrokerInput{Kind: InputAdvance})
 }
 
-// pump carries out the broker's outputs in order, then re-arms its timer.
-func (b *brokerNode) pump() {
+// pump carries out the outputs of the broker's input in, in order, then re-arms its
+// timer. A send that finds its peer gone (ZMQ_ROUTER_MANDATORY) makes
+// Unreachable(peer) the broker's next input, after the outputs of this one; the
+// observer sees each input with its own outputs. An input of kind 0 (the broker coming
+// up) is not shown to the observer.
+func (b *brokerNode) pump(now time.Time, in BrokerInput) {
 	r := b.r
+	first := true
 	for {
 		outs := b.m.Drain()
+		if first && in.Kind != 0 && r.obs != nil {
+			r.obs.BrokerStep(now, in, outs, b.m.Workers(), b.m.Services())
+		}
+		first = false
 		if len(outs) == 0 {
-			break
+			if len(b.unreach) == 0 {
+				break
+			}
+			p := b.unreach[0]
+			b.unreach = b.unreach[1:]
+			now = b.localNow()
+			b.m.Unreachable(now, p)
+			in, first = BrokerInput{Kind: InputUnreachable, Peer: p}, true
+			continue
 		}
 		at := r.now()
 		for i := range outs {
@@ -159,8 +183,9 @@ func (b *brokerNode) send(o *core.Output) {
 	}
 	if err := rt.Send(o.To.ID, o.Frames); err != nil {
 		if errors.Is(err, mem.ErrUnreachable) {
-			// ZMQ_ROUTER_MANDATORY: the peer's connection is gone.
-			b.m.Unreachable(b.localNow(), o.To)
+			// ZMQ_ROUTER_MANDATORY: the peer's connection is gone; the broker learns it
+			// once the outputs of this input are out.
+			b.unreach = append(b.unreach, o.To)
 		}
 	}
 }

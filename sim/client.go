@@ -20,6 +20,8 @@ type request struct {
 	attempts int
 	queued   bool // the broker queued it at least once
 	done     bool
+	ok       bool        // done with a reply (else with a failure)
+	reason   core.Reason // the failure's reason
 }
 
 // clientNode drives one core.Client and its workload.
@@ -29,6 +31,8 @@ type clientNode struct {
 	num      int // 0-based client number
 	name     string
 	m        *core.Client
+	cfg      core.ClientConfig
+	manual   bool // added to a World: no workload, the driver makes its requests
 	rng      *rand.Rand
 	clk      nodeClock
 	dealer   *mem.Dealer
@@ -46,14 +50,20 @@ type clientNode struct {
 }
 
 func newClientNode(r *run, idx, num int) *clientNode {
+	return newClientNodeWith(r, idx, num, core.ClientConfig{
+		Timeout:  r.sc.Clients.Timeout,
+		Attempts: r.sc.Clients.Attempts,
+	})
+}
+
+// newClientNodeWith makes client number num (from 0) with its own configuration.
+func newClientNodeWith(r *run, idx, num int, cfg core.ClientConfig) *clientNode {
 	c := &clientNode{
 		r: r, idx: idx, num: num, name: "c" + strconv.Itoa(num+1),
 		rng: r.streams.Stream("workload/c" + strconv.Itoa(num+1)),
 		clk: newNodeClock(),
-		m: core.NewClient(core.ClientConfig{
-			Timeout:  r.sc.Clients.Timeout,
-			Attempts: r.sc.Clients.Attempts,
-		}),
+		cfg: cfg,
+		m:   core.NewClient(cfg),
 	}
 	c.fire = func() { c.advance() }
 	c.wlFire = func() { c.tick() }
@@ -160,6 +170,12 @@ func (c *clientNode) startRequest() {
 		rq.body = requestBody(c.num+1, k)
 		body = [][]byte{rq.body}
 	}
+	c.record(rq, body)
+}
+
+// record keeps request rq (its number k is the next one) and makes it.
+func (c *clientNode) record(rq request, body [][]byte) uint64 {
+	k := uint64(c.nreqs + 1)
 	rq.attempts = 1
 	if c.nreqs%reqChunk == 0 {
 		c.reqs = append(c.reqs, make([]request, 0, reqChunk))
@@ -173,7 +189,27 @@ func (c *clientNode) startRequest() {
 		c.r.violate(GReply, "client "+c.name+" numbered request "+strconv.FormatUint(k, 10)+" as seq="+strconv.FormatUint(seq, 10),
 			formatTime(c.r.now())+" "+c.name+" request")
 	}
+	if c.r.obs != nil {
+		c.r.obs.ClientRequest(c.localNow(), c.name, c.cfg, seq, rq.service, body)
+	}
 	c.open = append(c.open, k)
+	return seq
+}
+
+// request makes a request the driver asks for (World.Request) and carries out its
+// outputs.
+func (c *clientNode) request(service string, body [][]byte) uint64 {
+	rq := request{service: service, start: c.r.now()}
+	rq.startL = time.Duration(c.clk.local(int64(rq.start)))
+	if len(body) == 1 {
+		rq.body = body[0]
+		if service == "mmi.service" {
+			rq.mmiName = string(body[0])
+		}
+	}
+	seq := c.record(rq, body)
+	c.pump()
+	return seq
 }
 
 // requestBody is "c<client>:<k>" (client numbered from 1, as its node), parsed back by
@@ -284,6 +320,9 @@ func (c *clientNode) req(seq uint64) *request {
 // synchronous client.
 func (c *clientNode) ended(o *core.Output, ok bool) {
 	r := c.r
+	if r.obs != nil {
+		r.obs.ClientEnded(c.localNow(), c.name, o)
+	}
 	rq := c.req(o.Seq)
 	if rq == nil {
 		r.violate(GReply, "client "+c.name+" ended a request it never made", r.traceLine(c.idx, o))
@@ -293,7 +332,7 @@ func (c *clientNode) ended(o *core.Output, ok bool) {
 		r.violate(GReply, "request accepted or failed a second time", r.traceLine(c.idx, o))
 		return
 	}
-	rq.done = true
+	rq.done, rq.ok, rq.reason = true, ok, o.Reason
 	for i, s := range c.open {
 		if s == o.Seq {
 			c.open = append(c.open[:i], c.open[i+1:]...)
@@ -311,7 +350,7 @@ func (c *clientNode) ended(o *core.Output, ok bool) {
 		r.m.failures[o.Reason]++
 	}
 	r.chk.clientEnded(c, rq, o, ok, lat)
-	if r.sc.Clients.Mode == Sync {
+	if r.sc.Clients.Mode == Sync && !c.manual {
 		if t := r.sc.Clients.Think; t > 0 {
 			if c.mayStart() {
 				c.wlAfter(t)
@@ -341,7 +380,7 @@ func (c *clientNode) hang(seq uint64) {
 }
 
 func (c *clientNode) checkFinished() {
-	if c.finished || len(c.open) > 0 || c.next > 0 {
+	if c.finished || c.manual || len(c.open) > 0 || c.next > 0 {
 		return
 	}
 	if c.wl != nil && c.wl.Pending() {

@@ -7,7 +7,7 @@
 //
 // # The event loop
 //
-// One goroutine owns a run. mem.Clock is the scheduler: every timer and every
+// One goroutine owns a run (a World, below). mem.Clock is the scheduler: every timer and every
 // message delivery is an event, run in (virtual time, sequence) order. The driver:
 //
 //  1. Binds the broker's two routers on node "broker": core.Frontend at address
@@ -18,8 +18,8 @@
 //     local clock to virtual time), re-armed after every Receive, Advance, Request or
 //     Reply.
 //  3. After every input calls Drain until it returns nothing and carries out the
-//     outputs in order: SendOutput → Router.Send (broker; mem.ErrUnreachable becomes
-//     Broker.Unreachable) or Dealer.Send; ConnectOutput → close the old dealer and
+//     outputs in order: SendOutput → Router.Send (broker; mem.ErrUnreachable makes
+//     Broker.Unreachable the broker's next input) or Dealer.Send; ConnectOutput → close the old dealer and
 //     Connect a new one; DeliverOutput at a worker → the application, which replies
 //     (Worker.ReplyTo) with the request body after a service time drawn from the
 //     service's distribution, for each request a credit worker holds at once; DeliverOutput or FailOutput at a client → metrics, the checker,
@@ -27,6 +27,40 @@
 //     checker.
 //  4. Stops when every client has finished its workload (request count reached or
 //     duration over, and every request ended).
+//
+// # The World: one driver, two ways to drive it
+//
+// World owns everything a run owns: the clock, the network, the broker node, the
+// worker and client nodes, the hostile peer and the fault schedule, built from a
+// Scenario and a seed by NewWorld. It is the only driver of the core machines on
+// transport/mem in this module:
+//
+//   - Run builds a World, starts the checker's scan and steps the clock until every
+//     client has finished (World.Step until World.Done gives the same trace, byte for
+//     byte; TestWorldStepsLikeRun checks it).
+//   - A step-by-step driver acts on it: AddWorker (service, service-time
+//     distribution, credit), AddClient (a core.ClientConfig, no workload), Request and
+//     Outcome, Crash (host dies, connection stays open), Kill (SIGKILL: the connection
+//     breaks), Stop (DISCONNECT), RestartWorker, Pause and Resume, Partition and Heal,
+//     DropHeartbeats (heartbeat loss on a node for a while), EndFaults, RestartBroker,
+//     StopBroker and StartBroker, Inject (frames from the hostile peer on either
+//     socket), Dial (a raw peer), Advance (let virtual time pass, running every event
+//     due), Step, Next and RunWhile (run until a condition stops holding: until quiet).
+//     conformance's rapid state machine, fuzz targets, scripted scenarios and wire
+//     cases on mem drive a World this way.
+//
+// An Observer (Options.Observer) sees each broker step — the input (a message, a
+// deadline, or a peer found unreachable), the outputs it produced, and the broker's
+// workers and services after it — plus each client request and ending: what
+// conformance's Checker consumes. A send that finds its peer gone (ZMQ_ROUTER_MANDATORY)
+// makes Broker.Unreachable the broker's next input, after the outputs of the current
+// one, so each input is observed with exactly its own outputs.
+//
+// Options.Empty builds a World with the broker only; the driver adds the workers and
+// clients, and the sim's own checker records nothing (its checks assume the
+// scenario's workload; the Observer checks instead). Options.SignReplies has each
+// worker append its name to its replies. Every action catches a panic of a state
+// machine: the World records it (World.Panic) and ignores further actions.
 //
 // Frames are passed between machines without copying: core guarantees that the
 // frames of its outputs stay valid and are never modified.

@@ -42,6 +42,7 @@ type faultState struct {
 	slowRng   *rand.Rand
 	parted    map[string]int // partition depth per node
 	nodeIdx   map[string]int
+	filtering bool // the network filter is installed
 }
 
 func newFaultState(r *run) *faultState {
@@ -106,7 +107,15 @@ func (f *faultState) begin() {
 		f.beginRandom()
 	}
 	if netFaults {
-		r.net.SetFilter(f.filter)
+		f.filterOn()
+	}
+}
+
+// filterOn installs the network filter of the message faults.
+func (f *faultState) filterOn() {
+	if !f.filtering {
+		f.filtering = true
+		f.r.net.SetFilter(f.filter)
 	}
 }
 
@@ -182,8 +191,8 @@ func (f *faultState) count(family, node string, n uint64, dur time.Duration) {
 
 // worker returns the worker node named name, or nil.
 func (f *faultState) worker(name string) *workerNode {
-	if i, ok := f.nodeIdx[name]; ok && i >= 1 && i <= len(f.r.workers) {
-		return f.r.workers[i-1]
+	if i, ok := f.nodeIdx[name]; ok {
+		return f.r.workerAt(i)
 	}
 	return nil
 }
@@ -287,20 +296,17 @@ func (f *faultState) skew(node string, rate float64, random bool) {
 		return "fault skew rate " + strconv.FormatFloat(rate, 'f', 6, 64)
 	})
 	v := int64(r.now())
-	switch {
-	case i == brokerIdx:
+	if i == brokerIdx {
 		r.broker.clk.setRate(v, rate)
 		if r.broker.isUp {
 			r.broker.arm()
 		}
-	case i <= len(r.workers):
-		w := r.workers[i-1]
+	} else if w := r.workerAt(i); w != nil {
 		w.clk.setRate(v, rate)
 		if w.m != nil && !w.crashed && !w.paused {
 			w.arm()
 		}
-	case i <= len(r.workers)+len(r.clients):
-		c := r.clients[i-1-len(r.workers)]
+	} else if c := r.clientAt(i); c != nil {
 		c.clk.setRate(v, rate)
 		c.arm()
 	}

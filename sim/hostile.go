@@ -39,17 +39,33 @@ var malformedTemplates = [][][]byte{
 	{{}, []byte(core.ClientHeader)},
 }
 
+// connect connects to both broker sockets, the first time.
+func (h *hostileNode) connect() {
+	if h.front != nil {
+		return
+	}
+	var err error
+	if h.front, err = h.r.net.Connect(h.name, "front", nil); err == nil {
+		h.back, err = h.r.net.Connect(h.name, "back", nil)
+	}
+	if err != nil {
+		panic("sim: connect: " + err.Error()) // an internal invariant: names are valid
+	}
+}
+
+// inject sends frames, as they are, to the broker's socket s.
+func (h *hostileNode) inject(s core.Socket, frames [][]byte) {
+	h.connect()
+	d := h.front
+	if s == core.Backend {
+		d = h.back
+	}
+	_ = d.Send(frames) // the hostile peer does not care whether it arrives
+}
+
 // send sends one malformed message: a template or random frames, on a random socket.
 func (h *hostileNode) send() {
-	if h.front == nil {
-		var err error
-		if h.front, err = h.r.net.Connect(h.name, "front", nil); err == nil {
-			h.back, err = h.r.net.Connect(h.name, "back", nil)
-		}
-		if err != nil {
-			panic("sim: connect: " + err.Error()) // an internal invariant: names are valid
-		}
-	}
+	h.connect()
 	var frames [][]byte
 	if i := h.rng.IntN(len(malformedTemplates) + 1); i < len(malformedTemplates) {
 		frames = malformedTemplates[i]

@@ -27,6 +27,19 @@ type Options struct {
 	// SwarmFlag adds --swarm to the replay command: the fault profile was drawn from
 	// the seed although the scenario does not say Swarm.
 	SwarmFlag bool
+
+	// Observer, when not nil, sees every broker step and every client request and
+	// ending (see Observer).
+	Observer Observer
+	// Empty starts a World with the broker only: the scenario's workers and clients
+	// are not created (its network, broker, worker and client settings still apply)
+	// and the driver adds them (World.AddWorker, World.AddClient). The sim's own
+	// checker records no violations in an empty World, since its checks assume the
+	// scenario's workload: the Observer checks. Run ignores Empty.
+	Empty bool
+	// SignReplies has every worker append its node name as a last body frame to each
+	// reply, so that a checker can tell which worker answered. Run ignores it.
+	SignReplies bool
 }
 
 // Violation is one broken guarantee.
@@ -90,28 +103,21 @@ func quoteArg(s string) string {
 
 // Run runs scenario sc with seed and returns its result; the error is for an invalid
 // scenario or a trace that could not be written. A broken guarantee is not an error:
-// it is in Result.Violations.
+// it is in Result.Violations. Run is NewWorld, the checker's scan, then the World run
+// until every client has finished its workload.
 func Run(sc Scenario, seed uint64, opt Options) (*Result, error) {
-	if err := sc.Validate(); err != nil {
+	opt.Empty, opt.SignReplies = false, false
+	wall := time.Now()
+	w, err := NewWorld(sc, seed, opt)
+	if err != nil {
 		return nil, err
 	}
-	sc = sc.withDefaults()
-	var profile *RandomFaults
-	if sc.Swarm || opt.SwarmFlag {
-		sc, profile = applySwarm(sc, seed)
-	}
-	source := opt.Source
-	if source == "" {
-		source = sc.Name
-	}
-	r := newRun(sc, seed, opt)
-	r.replay = ReplayCommand(source, seed, opt.SwarmFlag && !sc.Swarm)
-	wall := time.Now()
-	r.begin()
+	r := w.r
+	r.chk.begin()
 	r.loop()
 	elapsed := time.Since(wall)
 	res := r.result()
-	res.Profile = profile
+	res.Profile = w.profile
 	res.Wall = Wall{Elapsed: elapsed}
 	if s := elapsed.Seconds(); s > 0 {
 		res.Wall.EventsPerSecond = float64(res.Metrics.Events) / s
@@ -151,6 +157,9 @@ type run struct {
 	handled  uint64
 	panicked string
 	targets  []string // the services clients send requests to
+
+	obs     Observer // sees every broker step and client outcome; nil: none
+	checkOn bool     // the sim's own checker records violations (not in an empty World)
 }
 
 // Node indices: the broker is 0, then the workers, the clients and the hostile peer.
@@ -173,8 +182,13 @@ func newRun(sc Scenario, seed uint64, opt Options) *run {
 	}
 	names := []string{"broker"}
 	r.broker = newBrokerNode(r)
+	r.obs = opt.Observer
+	r.checkOn = !opt.Empty
 	k := 0
 	for _, sv := range sc.Services {
+		if opt.Empty {
+			break
+		}
 		for range sv.Workers {
 			k++
 			w := newWorkerNode(r, len(names), "w"+strconv.Itoa(k), sv)
@@ -183,6 +197,9 @@ func newRun(sc Scenario, seed uint64, opt Options) *run {
 		}
 	}
 	for j := range sc.Clients.Count {
+		if opt.Empty {
+			break
+		}
 		c := newClientNode(r, len(names), j)
 		r.clients = append(r.clients, c)
 		names = append(names, c.name)
@@ -204,7 +221,8 @@ func newRun(sc Scenario, seed uint64, opt Options) *run {
 // now returns the virtual time since the start.
 func (r *run) now() time.Duration { return r.clock.Since() }
 
-// begin starts every node and the fault schedule at time zero.
+// begin starts every node and the fault schedule at time zero; the checker's scan
+// is started by Run (an empty World leaves checking to its observer).
 func (r *run) begin() {
 	r.broker.up()
 	for _, w := range r.workers {
@@ -215,23 +233,52 @@ func (r *run) begin() {
 		c.begin()
 	}
 	r.faults.begin()
-	r.chk.begin()
 }
 
 // loop runs events until every client has finished or a panic stops the run.
 func (r *run) loop() {
-	defer func() {
-		if p := recover(); p != nil {
-			r.panicked = string(debug.Stack())
-			r.violate(GNoPanic, "a state machine panicked: "+fmt.Sprint(p), "panic: "+fmt.Sprint(p))
-			r.end = r.now()
-		}
-	}()
+	defer r.catch()
 	for !r.done && r.clock.Step() {
 	}
 	if !r.done {
 		r.end = r.now()
 	}
+}
+
+// catch, deferred, turns a panic of a state machine into a violation that stops the
+// run.
+func (r *run) catch() {
+	if p := recover(); p != nil {
+		r.panicked = string(debug.Stack())
+		r.violate(GNoPanic, "a state machine panicked: "+fmt.Sprint(p), "panic: "+fmt.Sprint(p))
+		r.end = r.now()
+	}
+}
+
+// workerAt returns the worker node at node index i, or nil.
+func (r *run) workerAt(i int) *workerNode {
+	if i >= 1 && i <= len(r.workers) && r.workers[i-1].idx == i {
+		return r.workers[i-1]
+	}
+	for _, w := range r.workers {
+		if w.idx == i {
+			return w
+		}
+	}
+	return nil
+}
+
+// clientAt returns the client node at node index i, or nil.
+func (r *run) clientAt(i int) *clientNode {
+	if j := i - 1 - len(r.workers); j >= 0 && j < len(r.clients) && r.clients[j].idx == i {
+		return r.clients[j]
+	}
+	for _, c := range r.clients {
+		if c.idx == i {
+			return c
+		}
+	}
+	return nil
 }
 
 // clientFinished is called once per client when its workload is over.
@@ -243,8 +290,12 @@ func (r *run) clientFinished() {
 	}
 }
 
-// violate records a broken guarantee.
+// violate records a broken guarantee; in an empty World only a panic is recorded (the
+// driver's observer does the checking).
 func (r *run) violate(g, detail, line string) {
+	if !r.checkOn && g != GNoPanic {
+		return
+	}
 	r.chk.violations = append(r.chk.violations, Violation{
 		Guarantee: g, At: r.now(), Line: line, Detail: detail, Replay: r.replay,
 	})

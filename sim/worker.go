@@ -89,6 +89,25 @@ func (w *workerNode) crash() {
 	w.stopTimers()
 }
 
+// kill ends the process as SIGKILL does: no DISCONNECT, and its connection breaks
+// (messages in flight are lost, the broker's sends to it fail).
+func (w *workerNode) kill() {
+	w.crash()
+	if w.dealer != nil {
+		w.r.net.Cut(w.dealer)
+	}
+}
+
+// stop ends the process politely: the worker sends DISCONNECT, then nothing more.
+func (w *workerNode) stop() {
+	if w.crashed || w.paused {
+		return
+	}
+	w.m.Stop(w.localNow())
+	w.pump()
+	w.crash()
+}
+
 // restart ends the process (its connection closes) and starts a new one.
 func (w *workerNode) restart() {
 	w.stopTimers()
@@ -231,6 +250,9 @@ func (w *workerNode) handle(o *core.Output) {
 	}
 	r.chk.workerHandles(o.Body, s)
 	a := &app{n: o.Seq, body: o.Body}
+	if r.opt.SignReplies {
+		a.body = append(slices.Clip(o.Body), []byte(w.name))
+	}
 	a.timer = r.clock.At(r.clock.Now().Add(s), func() { w.reply(a) })
 	w.apps = append(w.apps, a)
 }
