@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ebwrk/ebwrk/live"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -30,6 +32,7 @@ var commands = []struct {
 	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }{
 	{"wire", "black-box RFC 7 and RFC 8 cases against a broker over real sockets", runWire},
+	{"scenario", "a catalogue scenario live on real sockets with real faults, side by side with the sim", runScenario},
 }
 
 // run dispatches to the subcommand named by args[0].
@@ -42,6 +45,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
+	}
+	if args[0] == live.WorkerCommand {
+		// Hidden: a worker process of a live scenario run.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runLiveWorker(ctx, args[1:], stdout, stderr)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
