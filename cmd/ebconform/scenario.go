@@ -219,8 +219,11 @@ func writeRows(w io.Writer, rows []live.Row, markdown bool) error {
 	t.Header("", "sim", "live", "agreement")
 	for _, r := range rows {
 		a := "agree"
-		if !r.Agree {
+		switch {
+		case !r.Agree && r.Gate:
 			a = "DIFFERS"
+		case !r.Agree:
+			a = "differs, not gating"
 		}
 		if err := t.Append([]string{r.Name, r.Sim, r.Live, a + " (" + r.Note + ")"}); err != nil {
 			return err
