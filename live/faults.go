@@ -125,6 +125,10 @@ func (r *run) apply(e sim.FaultEvent) {
 	}
 }
 
+// comeback names the new process of a crashed worker that comes back after the
+// crash's For: it silences nothing (the old process is gone already).
+const comeback = "comeback"
+
 // processFault crashes, restarts or pauses worker w: SIGKILL, SIGKILL and a new
 // process, SIGSTOP and SIGCONT after the pause.
 func (r *run) processFault(e sim.FaultEvent, w *workerSlot) {
@@ -145,7 +149,7 @@ func (r *run) processFault(e sim.FaultEvent, w *workerSlot) {
 				w.mu.Lock()
 				defer w.mu.Unlock()
 				if w.inc == inc && w.crashed {
-					r.note(sim.FamRestart, w.name, 0)
+					r.note(comeback, w.name, 0)
 					r.restart(w)
 				}
 			})
