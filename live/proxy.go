@@ -38,6 +38,7 @@ type Proxy struct {
 	closed  bool
 	stats   ProxyStats
 	healed  chan struct{} // closed when the last partition heals
+	done    chan struct{} // closed by Close
 	wg      sync.WaitGroup
 }
 
@@ -70,7 +71,7 @@ func NewProxy(upstream string, seed uint64) (*Proxy, error) {
 		return nil, fmt.Errorf("live: proxy listen: %w", err)
 	}
 	p := &Proxy{ln: ln, upstream: addr, rng: rand.New(rand.NewPCG(seed, 0x70726f7879)),
-		conns: map[net.Conn]struct{}{}, held: map[net.Conn]bool{}}
+		conns: map[net.Conn]struct{}{}, held: map[net.Conn]bool{}, done: make(chan struct{})}
 	p.wg.Go(p.accept)
 	return p, nil
 }
@@ -157,6 +158,9 @@ func (p *Proxy) Stats() ProxyStats {
 // Close stops listening, closes every connection and waits for its goroutines.
 func (p *Proxy) Close() error {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.done)
+	}
 	p.closed = true
 	for c := range p.conns {
 		_ = c.Close()
@@ -212,7 +216,11 @@ func (p *Proxy) serve(down net.Conn) {
 	cut := p.cut > 0
 	p.mu.Unlock()
 	if cut {
-		<-healed
+		select {
+		case <-healed:
+		case <-p.done:
+			return
+		}
 	}
 	up, err := net.DialTimeout("tcp", p.upstream, 2*time.Second)
 	if err != nil {

@@ -132,6 +132,7 @@ type logWatch struct {
 
 func (w *logWatch) Enabled(context.Context, slog.Level) bool { return true }
 func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
+	println(time.Now().Format("05.000"), r.Message)
 	if strings.Contains(r.Message, w.text) {
 		w.once.Do(func() { close(w.seen) })
 	}
@@ -140,62 +141,78 @@ func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
 func (w *logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
 func (w *logWatch) WithGroup(string) slog.Handler      { return w }
 
-// TestProxyPartitionCutsBothWays puts a worker behind a proxy and cuts it: the
-// broker must purge the worker as silent (nothing reaches it) and the worker must
-// declare the broker lost (nothing reaches the worker either).
+// TestProxyPartitionCutsBothWays puts a worker behind a proxy and cuts it. Each
+// direction is shown by a side that notices silence long before the other: the
+// broker purges the worker as silent only if the worker's heartbeats stop reaching
+// it, and the worker declares the broker lost only if the broker's stop reaching it.
 func TestProxyPartitionCutsBothWays(t *testing.T) {
 	const hb = 100 * time.Millisecond
-	removed := make(chan core.Reason, 8)
-	joined := make(chan struct{}, 8)
-	b, err := zmq.NewBroker(zmq.BrokerOptions{Frontend: "tcp://127.0.0.1:*", Backend: "tcp://127.0.0.1:*",
-		Config: core.BrokerConfig{HeartbeatInterval: hb}, Linger: -1,
-		OnEvent: func(e zmq.Event) {
-			switch e.Output.Event {
-			case core.WorkerJoined:
-				joined <- struct{}{}
-			case core.WorkerRemoved:
-				removed <- e.Output.Reason
+	for _, tc := range []struct {
+		dir                    string
+		brokerLive, workerLive int
+	}{
+		{dirToBroker, 3, 100},
+		{dirFromBroker, 100, 3},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			removed := make(chan core.Reason, 8)
+			joined := make(chan struct{}, 8)
+			b, err := zmq.NewBroker(zmq.BrokerOptions{Frontend: "tcp://127.0.0.1:*", Backend: "tcp://127.0.0.1:*",
+				Config: core.BrokerConfig{HeartbeatInterval: hb, Liveness: tc.brokerLive}, Linger: -1,
+				OnEvent: func(e zmq.Event) {
+					switch e.Output.Event {
+					case core.WorkerJoined:
+						joined <- struct{}{}
+					case core.WorkerRemoved:
+						removed <- e.Output.Reason
+					}
+				}})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = b.Run(ctx) })
-	p, err := NewProxy(b.Backend(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lost := &logWatch{text: "lost", seen: make(chan struct{})}
-	w := zmq.NewWorker(p.Endpoint(), "echo", zmq.WorkerOptions{HeartbeatInterval: hb, ReconnectInitial: time.Hour,
-		ReconnectMax: time.Hour, Logger: slog.New(lost), Linger: -1})
-	wg.Go(func() { _ = w.Serve(ctx, func(_ context.Context, r [][]byte) [][]byte { return r }) })
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		_ = p.Close()
-	})
-	select {
-	case <-joined:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the worker did not join through the proxy")
-	}
-	p.Partition(time.Hour)
-	select {
-	case r := <-removed:
-		if r != core.Silent {
-			t.Errorf("worker removed as %v, want silent", r)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the broker did not purge the cut-off worker: messages to it still pass")
-	}
-	select {
-	case <-lost.seen:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the worker did not lose the broker: messages from it still pass")
-	}
-	if st := p.Stats(); st.Cut == 0 {
-		t.Errorf("proxy stats %+v: nothing counted as cut", st)
+			ctx, cancel := context.WithCancel(t.Context())
+			var wg sync.WaitGroup
+			wg.Go(func() { _ = b.Run(ctx) })
+			p, err := NewProxy(b.Backend(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lost := &logWatch{text: "lost", seen: make(chan struct{})}
+			w := zmq.NewWorker(p.Endpoint(), "echo", zmq.WorkerOptions{HeartbeatInterval: hb, Liveness: tc.workerLive,
+				ReconnectInitial: time.Hour, ReconnectMax: time.Hour, Logger: slog.New(lost), Linger: -1})
+			wg.Go(func() { _ = w.Serve(ctx, func(_ context.Context, r [][]byte) [][]byte { return r }) })
+			t.Cleanup(func() {
+				cancel()
+				wg.Wait()
+				_ = p.Close()
+			})
+			select {
+			case <-joined:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the worker did not join through the proxy")
+			}
+			println(time.Now().Format("05.000"), "partition")
+			p.Partition(time.Hour)
+			// Both sides would notice after 100 intervals (10 s) at the latest.
+			if tc.dir == dirToBroker {
+				select {
+				case r := <-removed:
+					if r != core.Silent {
+						t.Errorf("worker removed as %v, want silent", r)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("the broker did not purge the cut-off worker: its heartbeats still pass")
+				}
+			} else {
+				select {
+				case <-lost.seen:
+				case <-time.After(5 * time.Second):
+					t.Fatal("the worker did not lose the broker: the broker's heartbeats still pass")
+				}
+			}
+			if st := p.Stats(); st.Cut == 0 {
+				t.Errorf("proxy stats %+v: nothing counted as cut", st)
+			}
+		})
 	}
 }
