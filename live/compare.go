@@ -79,6 +79,11 @@ func simPurged(m sim.Metrics) uint64 { return m.Removed["silent"] + m.Removed["u
 // every row agrees within its band.
 func Compare(res *Result, sc sim.Scenario) ([]Row, bool) {
 	s, l := res.Sim.Metrics, res.Metrics
+	whyFault, whyNet := whyFault, whyNet
+	if len(res.Skipped) > 0 {
+		skipped := "the sim-only faults (" + joinNames(res.Skipped) + ") were not applied live; "
+		whyFault, whyNet = skipped+whyFault, skipped+whyNet
+	}
 	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
 	f := func(n uint64) float64 { return float64(n) }
 	var rows []Row
@@ -131,7 +136,7 @@ func Compare(res *Result, sc sim.Scenario) ([]Row, bool) {
 	}
 	gate = false
 	lat := func(name string, sd, ld, abs time.Duration, rel float64, band string) {
-		add(name, sd.String(), ld.Round(10*time.Microsecond).String(),
+		add(name, sd.Round(10*time.Microsecond).String(), ld.Round(10*time.Microsecond).String(),
 			within(float64(ld), float64(sd), max(float64(abs), rel*float64(sd))), band, whyNet)
 	}
 	lat("p50", s.Latency.P50, l.Latency.P50, P50Abs, P50Rel, "±max(3ms, 50 %)")

@@ -33,6 +33,7 @@ var commands = []struct {
 }{
 	{"wire", "black-box RFC 7 and RFC 8 cases against a broker over real sockets", runWire},
 	{"scenario", "a catalogue scenario live on real sockets with real faults, side by side with the sim", runScenario},
+	{"fidelity", "every live-capable catalogue scenario, sim vs live: reports/fidelity.md", runFidelity},
 }
 
 // run dispatches to the subcommand named by args[0].
