@@ -80,6 +80,9 @@ func simPurged(m sim.Metrics) uint64 { return m.Removed["silent"] + m.Removed["u
 func Compare(res *Result, sc sim.Scenario) ([]Row, bool) {
 	s, l := res.Sim.Metrics, res.Metrics
 	whyFault, whyNet := whyFault, whyNet
+	if len(sc.Faults.Events) == 0 && sc.Faults.Random == (sim.RandomFaults{}) {
+		whyFault = "no faults: " + whyNet + " change the capacity (a worker idles for a real round trip between its reply and its next request)"
+	}
 	if len(res.Skipped) > 0 {
 		skipped := "the sim-only faults (" + joinNames(res.Skipped) + ") were not applied live; "
 		whyFault, whyNet = skipped+whyFault, skipped+whyNet

@@ -3,12 +3,23 @@
 // Usage:
 //
 //	ebconform wire [flags] [case id or prefix ...]
+//	ebconform scenario [flags] NAME|FILE
+//	ebconform fidelity [flags]
 //
 // wire runs black-box RFC 7 (MDP/0.1) and RFC 8 (MMI) cases over real sockets
 // against a running broker (--frontend, --backend) or one it starts (--exec), and
 // prints a table, JSON (--json), JUnit XML (--junit) or a Markdown report (--report).
 // Exit status: 0 when every selected case passed (or was skipped), 1 when any
 // failed, 2 for a usage error or a broker that never came up.
+//
+// scenario runs a sim catalogue scenario (or a scenario file) live, with the broker
+// (ebbroker, or --exec) and each worker as processes of their own and real faults,
+// and prints it side by side with the sim run of the same scenario and seed (package
+// live). Exit status: 0 when both verdicts hold and every gating row agrees, 1
+// otherwise, 2 for a usage error or a run that could not be set up. fidelity does
+// that for every live-capable catalogue scenario and writes reports/fidelity.md
+// with latency plots. The hidden live-worker subcommand is a worker process of
+// those runs (live.WorkerMain).
 package main
 
 import (
