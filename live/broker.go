@@ -2,7 +2,6 @@ package live
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -253,9 +252,4 @@ func (b *brokerProc) countJoined() int {
 		}
 	}
 	return n
-}
-
-// heartbeat is the broker's heartbeat interval in force.
-func (b *brokerProc) heartbeat() time.Duration {
-	return cmp.Or(b.sc.Broker.Heartbeat, core.DefaultHeartbeatInterval)
 }

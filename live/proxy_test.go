@@ -3,7 +3,9 @@ package live
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -212,6 +214,68 @@ func TestProxyPartitionCutsBothWays(t *testing.T) {
 			}
 			if st := p.Stats(); st.Cut == 0 {
 				t.Errorf("proxy stats %+v: nothing counted as cut", st)
+			}
+		})
+	}
+}
+
+// TestProxyHoldOnClose checks the crash semantics: after HoldOnClose, the peer's
+// closing its connection leaves the broker side open (no EOF there), as a dead host
+// would; without it, the broker side sees EOF at once.
+func TestProxyHoldOnClose(t *testing.T) {
+	for _, hold := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "held"}[hold], func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			p, err := NewProxy(ln.Addr().String(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			peer, err := net.Dial("tcp", strings.TrimPrefix(p.Endpoint(), "tcp://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			greeting := make([]byte, greetingLen)
+			greeting[0], greeting[9], greeting[10] = 0xff, 0x7f, 3
+			if _, err := peer.Write(greeting); err != nil {
+				t.Fatal(err)
+			}
+			if err := ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			up, err := ln.Accept()
+			if err != nil {
+				t.Fatalf("the proxy did not connect on: %v", err)
+			}
+			defer up.Close()
+			got := make([]byte, greetingLen)
+			if err := up.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(up, got); err != nil {
+				t.Fatalf("the greeting did not pass: %v", err)
+			}
+			if hold {
+				p.HoldOnClose()
+			}
+			_ = peer.Close()
+			// Held: nothing may come for a while (a bounded wait for an absence).
+			// Plain: EOF must come within the same bound.
+			if err := up.SetReadDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+			_, err = up.Read(got[:1])
+			var ne net.Error
+			timedOut := errors.As(err, &ne) && ne.Timeout()
+			switch {
+			case hold && !timedOut:
+				t.Errorf("held: the broker side read %v; want it open and silent", err)
+			case !hold && !errors.Is(err, io.EOF):
+				t.Errorf("plain: the broker side read %v; want EOF", err)
 			}
 		})
 	}

@@ -324,7 +324,7 @@ func (r *run) stopTimers() {
 	r.timers = nil
 }
 
-// heartbeat returns the broker's heartbeat interval and liveness in force.
+// liveness returns the broker's heartbeat interval and liveness in force.
 func (r *run) liveness() (time.Duration, int) {
-	return r.broker.heartbeat(), cmp.Or(r.sc.Broker.Liveness, core.DefaultLiveness)
+	return cmp.Or(r.sc.Broker.Heartbeat, core.DefaultHeartbeatInterval), cmp.Or(r.sc.Broker.Liveness, core.DefaultLiveness)
 }

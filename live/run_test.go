@@ -133,3 +133,46 @@ func TestCheckerJudgesOutcomes(t *testing.T) {
 		t.Errorf("violations %q, want %q", got, want)
 	}
 }
+
+// TestCheckerJudgesEvents feeds the checker broker events that break G3 and G4: a
+// dispatch to a removed worker, and a crash with no removal within the bound.
+func TestCheckerJudgesEvents(t *testing.T) {
+	sc := short[0].WithDefaults() // 250 ms heartbeats: G4's bound is 4 × 250 ms + 300 ms
+	epoch := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return epoch.Add(d) }
+	for _, tc := range []struct {
+		name string
+		evs  []brokerEvent
+		want []string
+	}{
+		{"purged in time", []brokerEvent{
+			{Time: at(0), Event: "worker-joined", Peer: "back:a"},
+			{Time: at(1900 * ms), Event: "worker-removed", Peer: "back:a", Reason: "silent"},
+			{Time: at(2 * time.Second), Event: "worker-joined", Peer: "back:a"},
+			{Time: at(2100 * ms), Event: "dispatched", Peer: "back:a", Seq: 3},
+		}, nil},
+		{"purged late", []brokerEvent{
+			{Time: at(0), Event: "worker-joined", Peer: "back:a"},
+			{Time: at(2400 * ms), Event: "worker-removed", Peer: "back:a", Reason: "silent"},
+		}, []string{sim.GPurge}},
+		{"dispatched to a removed worker", []brokerEvent{
+			{Time: at(0), Event: "worker-joined", Peer: "back:a"},
+			{Time: at(1900 * ms), Event: "worker-removed", Peer: "back:a", Reason: "silent"},
+			{Time: at(2100 * ms), Event: "dispatched", Peer: "back:a", Seq: 3},
+		}, []string{sim.GDispatch}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &run{sc: sc, epoch: epoch, workers: []*workerSlot{{name: "w1"}}}
+			res := &Result{Faults: []FaultNote{{At: time.Second, Kind: sim.FamCrash, Node: "w1"}},
+				Metrics: Metrics{Elapsed: 5 * time.Second, Events: true}}
+			r.check(res, [][]brokerEvent{tc.evs}, false)
+			var got []string
+			for _, v := range res.Violations {
+				got = append(got, v.Guarantee)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("violations %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
