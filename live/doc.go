@@ -66,7 +66,7 @@
 // it in two steps) and the NULL mechanism's READY unchanged, then reads whole
 // frames and whole messages, and judges each message: forward (after the modelled
 // latency), or drop (a heartbeat lost in one direction, anything during a
-// partition). About 300 lines, no dependency, and the only way to apply the sim's
+// partition). About 450 lines, no dependency, and the only way to apply the sim's
 // heartbeat-loss faults to real peers. CURVE connections cannot be judged (their
 // frames are encrypted); live runs use the NULL mechanism.
 //

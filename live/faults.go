@@ -114,8 +114,10 @@ func (r *run) apply(e sim.FaultEvent) {
 		r.note(e.Kind, "broker", e.For)
 		r.broker.kill()
 		r.at(time.Since(r.epoch)+e.For, func() {
-			if err := r.broker.start(contextBackground()); err != nil {
-				r.note("broker-start-failed: "+err.Error(), "broker", 0)
+			if err := r.broker.start(r.ctx); err != nil {
+				r.mu.Lock()
+				r.failures = append(r.failures, "the broker could not be started again: "+err.Error())
+				r.mu.Unlock()
 			}
 		})
 	case sim.FamMalformed:

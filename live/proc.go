@@ -2,10 +2,8 @@ package live
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -98,15 +96,14 @@ func (p *proc) died() string {
 	return s
 }
 
-// signal sends sig to the process group.
+// signal sends sig to the process group. A process that has exited already
+// (ESRCH) is not an error; kill(2) fails otherwise only for a bad signal or one we
+// may not send, neither of which a run's own children give.
 func (p *proc) signal(sig syscall.Signal) {
 	if !p.alive() {
 		return
 	}
-	err := syscall.Kill(-p.cmd.Process.Pid, sig)
-	if err != nil && !errors.Is(err, syscall.ESRCH) {
-		fmt.Fprintf(os.Stderr, "live: signal %s %v: %v\n", p.name, sig, err)
-	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
 }
 
 // kill ends the process with SIGKILL and waits for it.

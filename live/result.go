@@ -2,7 +2,6 @@ package live
 
 import (
 	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"time"
@@ -54,9 +53,6 @@ type Result struct {
 
 // OK reports whether every judged guarantee held.
 func (r *Result) OK() bool { return len(r.Violations) == 0 }
-
-// contextBackground is the context of work a fault timer starts.
-func contextBackground() context.Context { return context.Background() }
 
 // Tolerances of the live checker: the wall clock of a loaded 2-core machine is late
 // by scheduler noise, and the sim's bounds (1 ms for G2) are for virtual time.
@@ -124,6 +120,11 @@ func (r *run) collect(end time.Duration) *Result {
 			res.violate(sim.GNoPanic, end, "worker "+w.name+" process died by itself: "+d)
 		}
 	}
+	r.mu.Lock()
+	for _, f := range r.failures {
+		res.violate(sim.GNoPanic, end, f)
+	}
+	r.mu.Unlock()
 	brokerDeaths := r.broker.stop()
 	for _, d := range brokerDeaths {
 		res.violate(sim.GNoPanic, end, "the broker process died by itself: "+d)

@@ -55,6 +55,7 @@ type workerSlot struct {
 
 // run is one live run in progress.
 type run struct {
+	ctx     context.Context // the run's: it ends the broker's restarts too
 	sc      sim.Scenario
 	seed    uint64
 	opt     Options
@@ -67,7 +68,10 @@ type run struct {
 	applied []FaultNote
 	skipped map[string]bool
 	timers  []*time.Timer
-	hostile hostile
+	// failures are the run's own breakdowns (a broker that could not start again),
+	// reported as violations: the run did not test what it set out to.
+	failures []string
+	hostile  hostile
 }
 
 // FaultNote is one fault the live run applied.
@@ -107,7 +111,7 @@ func Run(ctx context.Context, sc sim.Scenario, seed uint64, opt Options) (*Resul
 		}
 		defer os.RemoveAll(dir)
 	}
-	r := &run{sc: sc, seed: seed, opt: opt, skipped: map[string]bool{}}
+	r := &run{ctx: ctx, sc: sc, seed: seed, opt: opt, skipped: map[string]bool{}}
 	if r.broker, err = newBrokerProc(opt.Exec, opt.BrokerBin, sc, dir); err != nil {
 		return nil, err
 	}

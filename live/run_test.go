@@ -1,6 +1,7 @@
 package live
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -82,14 +83,14 @@ func TestMalformedReachesBroker(t *testing.T) {
 	}
 }
 
-// TestCheckerCatchesDyingBroker runs a broker (via Exec) that is killed 1.5 s into
-// a 3 s run: the live checker must report the broker's death, and the run must not
-// agree with the sim.
+// TestCheckerCatchesDyingBroker runs the shortened malformed scenario against a
+// broker (via Exec) that dies at the first malformed input, 200 ms into the run:
+// the live checker must report the broker's death, and the run must not agree with
+// the sim.
 func TestCheckerCatchesDyingBroker(t *testing.T) {
 	opt := testOptions(t)
-	opt.Exec = brokerBin + " --frontend {frontend} --backend {backend} & sleep 1.5; kill -9 $!"
-	sc := short[1]
-	sc.Faults = sim.Faults{}
+	opt.Exec = "env " + crashEnv + "=1 " + os.Args[0] + " --frontend {frontend} --backend {backend}"
+	sc := short[2]
 	res, err := Run(t.Context(), sc, 1, opt)
 	if err != nil {
 		t.Fatal(err)
