@@ -40,6 +40,7 @@ type config struct {
 	logLevel  slog.Level
 	logFormat string
 	metrics   string // --metrics address; empty: none
+	events    string // --events file; empty: none
 }
 
 // run is the whole command: parse args, bind, serve until SIGINT or SIGTERM. Help
@@ -71,6 +72,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rec := metrics.NewRecorder()
 	if cfg.metrics != "" {
 		cfg.broker.OnEvent = metricsHook(rec)
+	}
+	if cfg.events != "" {
+		w, closeEvents, err := openEvents(cfg.events, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "ebbroker: %v\n", err)
+			return 2
+		}
+		defer closeEvents()
+		cfg.broker.OnEvent = chainHooks(cfg.broker.OnEvent, eventsHook(w))
 	}
 
 	b, err := zmq.NewBroker(cfg.broker)
@@ -114,6 +124,7 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	clientsAllow := fs.String("clients-allow", "", "`file` of client public keys, one a line; without it any CURVE client may connect (encryption without authentication)")
 	workersAllow := fs.String("workers-allow", "", "`file` of lines \"SERVICE PUBKEY\" (SERVICE * for any): which key may serve which service; without it any CURVE worker may serve any service")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics and /healthz on `address` (host:port)")
+	events := fs.String("events", "", "write every broker event as a JSON line with its time to `file` (\"-\": stdout);\na diagnostic, one write per event (ebconform scenario reads it)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(fs, stdout)
@@ -176,6 +187,7 @@ func parse(args []string, stdout io.Writer) (config, error) {
 		return cfg, err
 	}
 	cfg.metrics = *metricsAddr
+	cfg.events = *events
 	return cfg, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,11 +24,41 @@ import (
 // With the value "hang" it hangs instead, at the first request it has to queue.
 const crashEnv = "EBCONFORM_CRASH_BROKER"
 
+// childEnv makes the test binary ebconform itself: the worker processes of a live
+// scenario run are started from the running executable (ebconform live-worker).
+const childEnv = "EBCONFORM_TEST_CHILD"
+
+// brokerBin is an ebbroker built for the scenario tests.
+var brokerBin string
+
 func TestMain(m *testing.M) {
 	if os.Getenv(crashEnv) != "" {
 		os.Exit(crashBroker(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ebconform-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	brokerBin = filepath.Join(dir, "ebbroker")
+	out, err := exec.Command("go", "build", "-o", brokerBin, "github.com/ebwrk/ebwrk/cmd/ebbroker").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build ebbroker: %v\n%s", err, out)
+		return 1
+	}
+	if err := os.Setenv(childEnv, "1"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
 }
 
 // crashBroker serves --frontend and --backend until an unknown command arrives,
