@@ -88,8 +88,9 @@ type Broker struct {
 	kickID  string  // the routing identity of the kicker's messages
 	core    *core.Broker
 	log     *eventLog
-	scratch recvScratch
-	out     sendScratch
+	rx      batchRecv
+	out     batchSend
+	sends   []int32 // the index in the core's outputs of each message of out
 	ids     identities
 	keys    identities    // the CURVE keys of peers, interned
 	zapDone chan struct{} // closed when the ZAP handler has ended; nil without CURVE

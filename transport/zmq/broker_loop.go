@@ -13,11 +13,12 @@ import (
 // only bounds the harm of a kick that could not be sent.
 const maxBrokerWait = time.Second
 
-// loop is the driver loop of the package doc: receive the next message (a blocking
-// receive, whose timeout is the time to the core's next deadline), feed it to the
-// core, advance the core when its deadline has come, carry out its outputs. Queries
-// and the end of ctx wake it through the kicker. It returns when ctx ends or the
-// socket fails.
+// loop is the driver loop of the package doc: receive what is waiting (a blocking
+// receive for the first message, whose timeout is the time to the core's next
+// deadline, then every message already there, up to maxBatchMsgs, in the same call),
+// feed each to the core, carry out the core's outputs for the whole batch, advance the
+// core when its deadline has come. Queries and the end of ctx wake it through the
+// kicker. It returns when ctx ends or the socket fails.
 func (b *Broker) loop(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, b.kicker.kick)
 	defer stop()
@@ -29,15 +30,18 @@ func (b *Broker) loop(ctx context.Context) error {
 			}
 			timeout = t
 		}
-		id, frames, err := b.scratch.recvRouted(b.sock, true)
+		err := b.rx.recv(b.sock, true)
 		now := time.Now()
-		switch {
-		case err == nil:
-			if string(id) != b.kickID {
-				b.core.ReceiveKey(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(id)}, b.peerKey(), frames)
-				b.flush(now)
+		for i := range b.rx.msgs {
+			m := &b.rx.msgs[i]
+			if string(m.id) != b.kickID {
+				b.core.ReceiveKey(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(m.id)}, b.peerKey(m), m.frames)
 			}
-		case !isAgain(err) && !isInterrupted(err):
+		}
+		if len(b.rx.msgs) > 0 {
+			b.flush(now)
+		}
+		if err != nil && !isAgain(err) && !isInterrupted(err) {
 			// EAGAIN: the wait timed out; EINTR: a signal ended it early. Both go
 			// round again with the timeout recomputed. Anything else breaks the
 			// socket for good (ETERM, ENOTSOCK): Run ends with it.
@@ -56,35 +60,43 @@ func (b *Broker) loop(ctx context.Context) error {
 	return nil
 }
 
-// flush carries out the core's outputs until it has none: sends in order, events to
-// the log. A send ZeroMQ refuses is counted and reported. Only a peer that is gone
-// (EHOSTUNREACH) is passed to Unreachable, whose own outputs (a requeued request
-// dispatched elsewhere) follow. A peer at its high-water mark (EAGAIN) is slow, not
-// gone, and stays: the message is not retried, since the loop serves every peer and
-// must not wait for one (see the package doc for what recovers it). EINTR never
-// comes here: sendRouted retries it.
+// flush carries out the core's outputs until it has none: events to the log as they
+// come, sends in order, all those of one Drain in one batch. A send ZeroMQ refuses is
+// counted and reported. Only a peer that is gone (EHOSTUNREACH) is passed to
+// Unreachable, whose own outputs (a requeued request dispatched elsewhere) follow. A
+// peer at its high-water mark (EAGAIN) is slow, not gone, and stays: the message is
+// not retried, since the loop serves every peer and must not wait for one (see the
+// package doc for what recovers it). EINTR never comes here: the batch send retries
+// it.
 func (b *Broker) flush(now time.Time) {
 	for {
 		outs := b.core.Drain()
 		if len(outs) == 0 {
 			return
 		}
+		b.sends = b.sends[:0]
 		for i := range outs {
 			o := &outs[i]
 			switch o.Kind {
 			case core.SendOutput:
-				if err := b.out.sendRouted(b.sock, idBytes(o.To.ID), o.Frames); err != nil {
-					b.undeliv.Add(1)
-					if isAgain(err) {
-						b.full.Add(1)
-					}
-					b.log.undeliverable(now, o, err)
-					if isUnreachable(err) {
-						b.core.Unreachable(now, o.To)
-					}
-				}
+				b.out.add(idBytes(o.To.ID), o.Frames)
+				b.sends = append(b.sends, int32(i))
 			case core.EventOutput:
 				b.log.event(now, o)
+			}
+		}
+		if b.out.len() == 0 {
+			continue
+		}
+		for _, f := range b.out.send(b.sock) {
+			o := &outs[b.sends[f.msg]]
+			b.undeliv.Add(1)
+			if isAgain(f.err) {
+				b.full.Add(1)
+			}
+			b.log.undeliverable(now, o, f.err)
+			if isUnreachable(f.err) {
+				b.core.Unreachable(now, o.To)
 			}
 		}
 	}
