@@ -46,6 +46,13 @@ type Measurement struct {
 	P99Ms        float64  `json:"p99_ms"`
 	P999Ms       float64  `json:"p999_ms"`
 	MaxMs        float64  `json:"max_ms"`
+	// The CPU time per reply, in µs, of the broker process, of the worker processes
+	// together (the raw echo's, in raw rows) and of the client processes together,
+	// during the row: what each side costs, whatever the machine's load (to 10 ms
+	// per process and row for the broker and workers).
+	BrokerCPUUs float64 `json:"broker_cpu_us"`
+	WorkerCPUUs float64 `json:"worker_cpu_us"`
+	ClientCPUUs float64 `json:"client_cpu_us"`
 }
 
 // ok reports whether nothing was lost or answered wrongly.
@@ -245,10 +252,16 @@ func (s *stage) measure(ctx context.Context, sp spec, cfg benchConfig, update fu
 		}
 		args = append(args, a)
 	}
+	serverRole := "worker"
+	if sp.raw() {
+		serverRole = "rawecho"
+	}
+	brokerCPU, serverCPU := s.f.roleCPU("broker"), s.f.roleCPU(serverRole)
 	res, err := s.runLoadSet(ctx, sp.name+" "+sp.mode, args, nil, update)
 	if err != nil {
 		return nil, err
 	}
+	brokerCPU, serverCPU = s.f.roleCPU("broker")-brokerCPU, s.f.roleCPU(serverRole)-serverCPU
 	m := &Measurement{Name: sp.name, Mode: sp.mode, BodyBytes: cfg.size, OfferedPerS: sp.rate, Clients: sp.clients, Callers: sp.callers,
 		Requests: res.Requests, Replies: res.Replies, Mismatched: res.Mismatched, Failed: res.failed(),
 		Failures: res.Failures, Lost: res.Lost, Errors: res.Errors, ClientErrors: res.CloseErrors, Retries: res.Retries}
@@ -261,6 +274,13 @@ func (s *stage) measure(ctx context.Context, sp spec, cfg benchConfig, update fu
 	if res.EndNs > res.StartNs {
 		m.Seconds = time.Duration(res.EndNs - res.StartNs).Seconds()
 		m.RatePerS = float64(res.Replies) / m.Seconds
+	}
+	if res.Replies > 0 {
+		us := func(d time.Duration) float64 { return float64(d) / 1e3 / float64(res.Replies) }
+		if !sp.raw() {
+			m.BrokerCPUUs = us(brokerCPU)
+		}
+		m.WorkerCPUUs, m.ClientCPUUs = us(serverCPU), us(time.Duration(res.CPUNs))
 	}
 	h := res.Latency
 	ms := func(ns int64) float64 { return float64(ns) / 1e6 }

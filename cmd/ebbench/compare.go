@@ -84,6 +84,8 @@ type Comparison struct {
 	NewRate      []float64 `json:"new_rate_per_s"`
 	BaselineP50  []float64 `json:"baseline_p50_ms"`
 	NewP50       []float64 `json:"new_p50_ms"`
+	BaselineCPU  []float64 `json:"baseline_broker_cpu_us"` // the broker's CPU time per reply
+	NewCPU       []float64 `json:"new_broker_cpu_us"`
 	Ratio        float64   `json:"ratio"`     // median new rate / median baseline rate
 	RatioMin     float64   `json:"ratio_min"` // of the per-round ratios
 	RatioMax     float64   `json:"ratio_max"`
@@ -143,8 +145,10 @@ func runCompare(ctx context.Context, cfg compareConfig, log *slog.Logger, stdout
 				}
 				if baseline {
 					c.BaselineRate, c.BaselineP50 = append(c.BaselineRate, m.RatePerS), append(c.BaselineP50, m.P50Ms)
+					c.BaselineCPU = append(c.BaselineCPU, m.BrokerCPUUs)
 				} else {
 					c.NewRate, c.NewP50 = append(c.NewRate, m.RatePerS), append(c.NewP50, m.P50Ms)
+					c.NewCPU = append(c.NewCPU, m.BrokerCPUUs)
 				}
 			}
 		}
@@ -168,13 +172,15 @@ func runCompare(ctx context.Context, cfg compareConfig, log *slog.Logger, stdout
 	fmt.Fprintf(stdout, "ebbench compare: baseline %s, new %s; %d rounds, %d requests a row, %d workers, %d-byte bodies; medians\n",
 		cfg.baseline, newBin, cfg.rounds, cfg.requests, cfg.workers, cfg.size)
 	t := newTable(stdout)
-	t.Header("measurement", "baseline rate/s", "new rate/s", "new / baseline", "per-round range", "baseline p50", "new p50")
+	t.Header("measurement", "baseline rate/s", "new rate/s", "new / baseline", "per-round range", "baseline p50", "new p50",
+		"broker cpu µs/req baseline", "new")
 	for _, c := range cs {
 		if err := t.Append([]string{c.Name + " " + c.Mode,
 			strconv.FormatFloat(median(c.BaselineRate), 'f', 0, 64), strconv.FormatFloat(median(c.NewRate), 'f', 0, 64),
 			strconv.FormatFloat(c.Ratio, 'f', 2, 64),
 			strconv.FormatFloat(c.RatioMin, 'f', 2, 64) + "–" + strconv.FormatFloat(c.RatioMax, 'f', 2, 64),
-			msec(median(c.BaselineP50)), msec(median(c.NewP50))}); err != nil {
+			msec(median(c.BaselineP50)), msec(median(c.NewP50)),
+			strconv.FormatFloat(median(c.BaselineCPU), 'f', 1, 64), strconv.FormatFloat(median(c.NewCPU), 'f', 1, 64)}); err != nil {
 			fmt.Fprintf(stderr, "ebbench compare: %v\n", err)
 			return exitFailure
 		}

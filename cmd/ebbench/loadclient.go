@@ -230,7 +230,7 @@ func (a *account) end() {
 // ended are counted lost ("never returned").
 func runLoad(cfg loadConfig, l load, stop <-chan struct{}, out *lineWriter) *clientResult {
 	acc := &account{cfg: cfg, failures: map[string]uint64{}, errors: map[string]uint64{}}
-	start := time.Now()
+	start, cpu := time.Now(), selfCPU()
 	done := make(chan struct{})
 	go func() { l.run(acc, stop); close(done) }()
 	tick := time.NewTicker(cfg.every)
@@ -251,7 +251,7 @@ loop:
 			break loop
 		}
 	}
-	res := &clientResult{ID: cfg.id, StartNs: start.UnixNano()}
+	res := &clientResult{ID: cfg.id, StartNs: start.UnixNano(), CPUNs: int64(selfCPU() - cpu)}
 	acc.mu.Lock()
 	defer acc.mu.Unlock()
 	res.Requests = acc.next.Load()

@@ -259,6 +259,9 @@ func checkMeasurements(t *testing.T, out []byte, requests uint64, withCredit int
 				t.Errorf("%s open: offered %v/s; want half the pipelined rate, %v", m.Name, m.OfferedPerS, want)
 			}
 		}
+		if m.ClientCPUUs <= 0 {
+			t.Errorf("%s %s: client_cpu_us %v; want the clients' CPU time per reply", m.Name, m.Mode, m.ClientCPUUs)
+		}
 		if m.BodyBytes != 11 {
 			t.Errorf("%s %s: body_bytes %d; want 11", m.Name, m.Mode, m.BodyBytes)
 		}
@@ -367,5 +370,20 @@ func TestCompare(t *testing.T) {
 			c.Ratio != c.NewRate[0]/c.BaselineRate[0] {
 			t.Errorf("comparison %+v; want one rate per binary and their ratio", c)
 		}
+	}
+}
+
+// TestStatCPU: utime and stime are read after the command name, whatever it holds.
+func TestStatCPU(t *testing.T) {
+	line := "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0 99 0 0\n"
+	got, err := statCPU([]byte(line))
+	if want := 3250 * time.Millisecond; err != nil || got != want {
+		t.Errorf("statCPU = %v, %v; want %v (325 ticks)", got, err, want)
+	}
+	if _, err := statCPU([]byte("4242 no name")); err == nil {
+		t.Error("statCPU of a line without a command name: no error")
+	}
+	if _, err := procCPU(os.Getpid()); err != nil {
+		t.Errorf("procCPU of this process: %v", err)
 	}
 }
