@@ -91,6 +91,7 @@ func (l *clientLoad) runOpen(acc *account, stop <-chan struct{}) {
 // other one still in flight.
 func (l *rawLoad) runOpen(acc *account, stop <-chan struct{}) {
 	inflight := map[uint64]time.Time{}
+	var oldest uint64 // no request in flight has a lower number (numbers go up)
 	sched := newSchedule(l.cfg.rate)
 	stopped := false
 	for {
@@ -117,8 +118,10 @@ func (l *rawLoad) runOpen(acc *account, stop <-chan struct{}) {
 		if stopped && len(inflight) == 0 {
 			return
 		}
+		// Wait for an echo until the next request is due; at the bound of requests in
+		// flight, or when no more will be sent, as long as an echo may take.
 		wait := l.wait()
-		if !stopped {
+		if !stopped && len(inflight) < maxOpenInflight {
 			wait = max(time.Until(sched.next()), 0)
 		}
 		if len(inflight) == 0 {
@@ -127,7 +130,10 @@ func (l *rawLoad) runOpen(acc *account, stop <-chan struct{}) {
 		}
 		got, err := l.p.Recv(wait)
 		if errors.Is(err, zmq.ErrNoMessage) {
-			if oldest := l.oldest(inflight); time.Since(oldest) < l.wait() {
+			for _, ok := inflight[oldest]; !ok; _, ok = inflight[oldest] {
+				oldest++
+			}
+			if time.Since(inflight[oldest]) < l.wait() {
 				continue
 			}
 			err = fmt.Errorf("no echo within %v", l.wait())
@@ -146,15 +152,4 @@ func (l *rawLoad) runOpen(acc *account, stop <-chan struct{}) {
 		delete(inflight, seq)
 		acc.reply(acc.body(seq), got[3:], time.Since(t0))
 	}
-}
-
-// oldest returns when the oldest request in flight was sent.
-func (l *rawLoad) oldest(inflight map[uint64]time.Time) time.Time {
-	oldest := time.Now()
-	for _, t := range inflight {
-		if t.Before(oldest) {
-			oldest = t
-		}
-	}
-	return oldest
 }

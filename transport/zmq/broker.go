@@ -89,8 +89,7 @@ type Broker struct {
 	core    *core.Broker
 	log     *eventLog
 	rx      batchRecv
-	out     batchSend
-	sends   []int32 // the index in the core's outputs of each message of out
+	out     sendScratch
 	ids     identities
 	keys    identities    // the CURVE keys of peers, interned
 	zapDone chan struct{} // closed when the ZAP handler has ended; nil without CURVE

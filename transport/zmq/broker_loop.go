@@ -16,8 +16,8 @@ const maxBrokerWait = time.Second
 // loop is the driver loop of the package doc: receive what is waiting (a blocking
 // receive for the first message, whose timeout is the time to the core's next
 // deadline, then every message already there, up to maxBatchMsgs, in the same call),
-// feed each to the core, carry out the core's outputs for the whole batch, advance the
-// core when its deadline has come. Queries and the end of ctx wake it through the
+// feed each to the core, carry out the core's outputs once for the whole batch,
+// advance the core when its deadline has come. Queries and the end of ctx wake it through the
 // kicker. It returns when ctx ends or the socket fails.
 func (b *Broker) loop(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, b.kicker.kick)
@@ -60,43 +60,35 @@ func (b *Broker) loop(ctx context.Context) error {
 	return nil
 }
 
-// flush carries out the core's outputs until it has none: events to the log as they
-// come, sends in order, all those of one Drain in one batch. A send ZeroMQ refuses is
-// counted and reported. Only a peer that is gone (EHOSTUNREACH) is passed to
-// Unreachable, whose own outputs (a requeued request dispatched elsewhere) follow. A
-// peer at its high-water mark (EAGAIN) is slow, not gone, and stays: the message is
-// not retried, since the loop serves every peer and must not wait for one (see the
-// package doc for what recovers it). EINTR never comes here: the batch send retries
-// it.
+// flush carries out the core's outputs until it has none: sends in order, events to
+// the log. A send ZeroMQ refuses is counted and reported. Only a peer that is gone
+// (EHOSTUNREACH) is passed to Unreachable, whose own outputs (a requeued request
+// dispatched elsewhere) follow. A peer at its high-water mark (EAGAIN) is slow, not
+// gone, and stays: the message is not retried, since the loop serves every peer and
+// must not wait for one (see the package doc for what recovers it). EINTR never
+// comes here: sendRouted retries it.
 func (b *Broker) flush(now time.Time) {
 	for {
 		outs := b.core.Drain()
 		if len(outs) == 0 {
 			return
 		}
-		b.sends = b.sends[:0]
 		for i := range outs {
 			o := &outs[i]
 			switch o.Kind {
 			case core.SendOutput:
-				b.out.add(idBytes(o.To.ID), o.Frames)
-				b.sends = append(b.sends, int32(i))
+				if err := b.out.sendRouted(b.sock, idBytes(o.To.ID), o.Frames); err != nil {
+					b.undeliv.Add(1)
+					if isAgain(err) {
+						b.full.Add(1)
+					}
+					b.log.undeliverable(now, o, err)
+					if isUnreachable(err) {
+						b.core.Unreachable(now, o.To)
+					}
+				}
 			case core.EventOutput:
 				b.log.event(now, o)
-			}
-		}
-		if b.out.len() == 0 {
-			continue
-		}
-		for _, f := range b.out.send(b.sock) {
-			o := &outs[b.sends[f.msg]]
-			b.undeliv.Add(1)
-			if isAgain(f.err) {
-				b.full.Add(1)
-			}
-			b.log.undeliverable(now, o, f.err)
-			if isUnreachable(f.err) {
-				b.core.Unreachable(now, o.To)
 			}
 		}
 	}

@@ -98,31 +98,6 @@ static int ebwrk_recv_batch(void *sock, int flags, ebwrk_brx *rx, char *buf, siz
 	}
 }
 
-// ebwrk_send_batch sends n parts, laid one after the other in buf with the given
-// sizes, without blocking; last[i] marks the last part of a message. It returns how
-// many it sent: n, or the index of the part that failed, with *err set to its errno.
-// The part that failed was not sent; those before it are queued. fault, unless
-// negative, is the index of a part to fail with fault_errno without trying it.
-static int ebwrk_send_batch(void *sock, const char *buf, const size_t *sizes,
-		const unsigned char *last, int n, int *err, int fault, int fault_errno) {
-	*err = 0;
-	for (int i = 0; i < n; i++) {
-		if (i == fault) {
-			*err = fault_errno;
-			return i;
-		}
-		int flags = ZMQ_DONTWAIT;
-		if (!last[i]) {
-			flags |= ZMQ_SNDMORE;
-		}
-		if (zmq_send(sock, buf, sizes[i], flags) < 0) {
-			*err = errno;
-			return i;
-		}
-		buf += sizes[i];
-	}
-	return n;
-}
 */
 import "C"
 
@@ -133,10 +108,10 @@ import (
 	zmq4 "github.com/pebbe/zmq4"
 )
 
-// The broker's loop moves messages in batches: one cgo call receives every message
+// The broker's loop receives messages in batches: one cgo call receives every message
 // waiting, up to maxBatchMsgs, copying them into a chunk of memory shared by many
-// messages; one cgo call sends all the messages the core produced for them. Clients
-// and workers keep the one-message helpers of msg.go.
+// messages. It sends with the one-message helper of msg.go (sendScratch), as clients
+// and workers do: sending a batch in one cgo call measured no faster (README).
 
 const (
 	// maxBatchMsgs is how many messages one receive call takes at most.
@@ -282,113 +257,4 @@ func (r *batchRecv) end() {
 	}
 	clear(r.cur)
 	r.cur = r.cur[:0]
-}
-
-// batchSend lays out many messages for one cgo call that sends them all; reused.
-type batchSend struct {
-	buf    []byte
-	sizes  []C.size_t
-	last   []C.uchar
-	starts []int // the index of the first part of each message
-	failed []sendFailure
-	errno  C.int // the cgo call's out parameter, here so that it does not escape
-	calls  int   // cgo calls made so far (tests read it)
-	faults faults
-}
-
-// sendFailure is a message of a batch that was not delivered, and why.
-type sendFailure struct {
-	msg int // its index in the batch
-	err error
-}
-
-// add appends a message to the batch: the identity frame id, then frames.
-func (w *batchSend) add(id []byte, frames [][]byte) {
-	w.starts = append(w.starts, len(w.sizes))
-	w.part(id)
-	for _, f := range frames {
-		w.part(f)
-	}
-	w.last[len(w.last)-1] = 1
-}
-
-func (w *batchSend) part(f []byte) {
-	w.buf = append(w.buf, f...)
-	w.sizes = append(w.sizes, C.size_t(len(f)))
-	w.last = append(w.last, 0)
-}
-
-// len returns how many messages the batch holds.
-func (w *batchSend) len() int { return len(w.starts) }
-
-// send sends the batch's messages, in order, at a ROUTER, without blocking, and
-// empties the batch. It returns the messages not delivered (valid until the next
-// send). With ROUTER_MANDATORY the error of an undeliverable message comes from its
-// identity frame, before anything of it is queued: EHOSTUNREACH when the peer is
-// gone, EAGAIN when its queue is at the high-water mark; the next message is sent
-// all the same.
-//
-// EINTR: the part that was interrupted was not sent (see the package doc); send
-// sends it again and goes on, so a message is never cut short nor a part sent twice.
-// ZeroMQ checks the high-water mark and the route at the first part only, so a later
-// part fails only when its pipe broke part-way: send skips that part and sends the
-// rest of the message all the same, so that the next message starts on a message
-// boundary, and reports the first such error of the message.
-func (w *batchSend) send(s *zmq4.Socket) []sendFailure {
-	w.failed = w.failed[:0]
-	sock := socketPtr(s)
-	total := len(w.sizes)
-	msg := 0 // the message of part i
-	for i, at := 0, 0; i < total; {
-		fault, faultErrno := w.faults.at(total - i)
-		var p *C.char
-		if at < len(w.buf) {
-			p = (*C.char)(unsafe.Pointer(&w.buf[at]))
-		}
-		w.calls++
-		done := int(C.ebwrk_send_batch(sock, p, &w.sizes[i], &w.last[i], C.int(total-i), &w.errno, fault, faultErrno))
-		errno := w.errno
-		for k := i; k < i+done; k++ {
-			at += int(w.sizes[k])
-		}
-		i += done
-		if errno == 0 {
-			break
-		}
-		for msg+1 < len(w.starts) && w.starts[msg+1] <= i {
-			msg++
-		}
-		first := i == w.starts[msg]
-		next := total // the first part of the next message
-		if msg+1 < len(w.starts) {
-			next = w.starts[msg+1]
-		}
-		switch {
-		case syscall.Errno(errno) == syscall.EINTR:
-			if !first {
-				interruptedParts.Add(1)
-			}
-			continue
-		case first: // nothing of it was queued: skip it
-			w.fail(msg, errno)
-			for ; i < next; i++ {
-				at += int(w.sizes[i])
-			}
-		default: // part-way: skip the part that failed, send the rest
-			if len(w.failed) == 0 || w.failed[len(w.failed)-1].msg != msg {
-				w.fail(msg, errno)
-			}
-			at += int(w.sizes[i])
-			i++
-		}
-	}
-	w.buf = w.buf[:0]
-	w.sizes = w.sizes[:0]
-	w.last = w.last[:0]
-	w.starts = w.starts[:0]
-	return w.failed
-}
-
-func (w *batchSend) fail(msg int, errno C.int) {
-	w.failed = append(w.failed, sendFailure{msg: msg, err: zmqErr(syscall.Errno(errno))})
 }
