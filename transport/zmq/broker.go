@@ -88,7 +88,7 @@ type Broker struct {
 	kickID  string  // the routing identity of the kicker's messages
 	core    *core.Broker
 	log     *eventLog
-	rx      batchRecv
+	scratch recvScratch
 	out     sendScratch
 	ids     identities
 	keys    identities    // the CURVE keys of peers, interned

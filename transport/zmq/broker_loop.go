@@ -13,12 +13,11 @@ import (
 // only bounds the harm of a kick that could not be sent.
 const maxBrokerWait = time.Second
 
-// loop is the driver loop of the package doc: receive what is waiting (a blocking
-// receive for the first message, whose timeout is the time to the core's next
-// deadline, then every message already there, up to maxBatchMsgs, in the same call),
-// feed each to the core, carry out the core's outputs once for the whole batch,
-// advance the core when its deadline has come. Queries and the end of ctx wake it through the
-// kicker. It returns when ctx ends or the socket fails.
+// loop is the driver loop of the package doc: receive the next message (a blocking
+// receive, whose timeout is the time to the core's next deadline), feed it to the
+// core, advance the core when its deadline has come, carry out its outputs. Queries
+// and the end of ctx wake it through the kicker. It returns when ctx ends or the
+// socket fails.
 func (b *Broker) loop(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, b.kicker.kick)
 	defer stop()
@@ -30,18 +29,15 @@ func (b *Broker) loop(ctx context.Context) error {
 			}
 			timeout = t
 		}
-		err := b.rx.recv(b.sock, true)
+		id, frames, err := b.scratch.recvRouted(b.sock, true)
 		now := time.Now()
-		for i := range b.rx.msgs {
-			m := &b.rx.msgs[i]
-			if string(m.id) != b.kickID {
-				b.core.ReceiveKey(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(m.id)}, b.peerKey(m), m.frames)
+		switch {
+		case err == nil:
+			if string(id) != b.kickID {
+				b.core.ReceiveKey(now, core.Peer{Socket: core.Frontend, ID: b.ids.get(id)}, b.peerKey(), frames)
+				b.flush(now)
 			}
-		}
-		if len(b.rx.msgs) > 0 {
-			b.flush(now)
-		}
-		if err != nil && !isAgain(err) && !isInterrupted(err) {
+		case !isAgain(err) && !isInterrupted(err):
 			// EAGAIN: the wait timed out; EINTR: a signal ended it early. Both go
 			// round again with the timeout recomputed. Anything else breaks the
 			// socket for good (ETERM, ENOTSOCK): Run ends with it.

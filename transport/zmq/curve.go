@@ -130,7 +130,7 @@ func (b *Broker) startCurve(s *zmq4.Socket) error {
 	if err := s.ServerAuthCurve(zapDomain, c.SecretKey); err != nil {
 		return fmt.Errorf("zmq: set CURVE server: %w", err)
 	}
-	b.rx.userOn = true
+	b.scratch.user.on = true
 	return nil
 }
 
@@ -190,13 +190,13 @@ func zapReply(req [][]byte, allow map[string]bool, log *slog.Logger) []any {
 	return []any{version, id, "200", "OK", key, ""}
 }
 
-// peerKey returns the CURVE key of the message m, interned; "" without
+// peerKey returns the CURVE key of the message just received, interned; "" without
 // CURVE.
-func (b *Broker) peerKey(m *routedMsg) string {
-	if !b.rx.userOn {
+func (b *Broker) peerKey() string {
+	if !b.scratch.user.on {
 		return ""
 	}
-	u := m.userID()
+	u := b.scratch.user.bytes()
 	if len(u) == 0 {
 		return ""
 	}

@@ -21,14 +21,7 @@
 // which passes from caller to caller), a mutex or a channel passes it between them,
 // which is the full memory barrier ZeroMQ asks for when a socket changes threads.
 // Each loop receives and sends a whole message in one cgo call (msg.go), where zmq4
-// makes six calls per part received and one per part sent. The Broker's loop goes
-// further (msg_batch.go): one cgo call receives every message already waiting, up to
-// 64, so that under load a batch of messages costs one wake-up and one cgo call, and
-// the core's outputs for the whole batch are sent after it, each message in one cgo
-// call (sending the batch in one call measured no faster). The frames it
-// receives are copied into 4 KiB chunks shared by many messages, so receiving
-// allocates about once per chunk, not once per message; a request the core keeps
-// (queued or held) keeps its chunk alive until it is answered.
+// makes six calls per part received and one per part sent.
 //
 // How a loop waits is chosen for the fewest system calls and thread wake-ups per
 // message, which dominate its cost (measured by BenchmarkRoundTrip). The Broker and
