@@ -12,6 +12,7 @@ import (
 )
 
 const benchUsage = `Usage: ebbench [flags]
+       ebbench compare --baseline OLD-EBBROKER [flags]
        ebbench soak [--duration D] [flags]
 
 ebbench measures an MDP broker on real sockets, in separate processes on 127.0.0.1:
@@ -24,14 +25,24 @@ one row per measurement:
   lockstep sync       one Client, one caller, through the broker to the workers
   raw pipelined       --clients DEALERs keeping --callers requests each in flight
   lockstep pipelined  --clients Client processes with --callers goroutines each
+  raw open, lockstep open
+                      after each pipelined row, an open loop offering half the rate
+                      it reached (--requests/2 requests, issued on a schedule whatever
+                      the replies): the latency of a system sized at half its peak
 
 With --credit N, another --workers worker processes serve the service <service>.credit,
 each holding up to N requests at once (WorkerOptions.Concurrency, the ebwrk credit),
-and two more rows measure them: credit sync and credit pipelined.
+and three more rows measure them: credit sync, credit pipelined and credit open.
 
-each with its rate, its latency p50/p99/p99.9/max (an HDR histogram merged across the
+Request bodies are --size bytes (11 by default): the client's number, "/", and the
+request's number with leading zeros, unique among the clients that run at once.
+
+Each row has its rate, its latency p50/p99/p99.9/max (an HDR histogram merged across the
 client processes), and lost: requests that got neither their own reply (checked byte
 for byte) nor a typed failure. --json prints the measurements as a JSON list instead.
+
+ebbench compare --baseline OLD-EBBROKER runs the lockstep rows against two ebbroker
+binaries, round after round, and prints the ratio of their rates; see ebbench compare -h.
 
 ebbench soak runs chaos instead: worker processes killed -9, stopped and continued,
 restarted, and the broker killed and restarted, under clients with many callers; see
@@ -90,7 +101,9 @@ type benchConfig struct {
 	common
 	requests int // per measurement
 	warmup   int
-	credit   int // the credit of the credit workers; 0: no credit rows
+	credit   int  // the credit of the credit workers; 0: no credit rows
+	size     int  // request body size in bytes
+	open     bool // an open row at half the peak after each pipelined row
 }
 
 type soakConfig struct {
@@ -161,6 +174,8 @@ func parseBench(args []string, stdout io.Writer) (benchConfig, error) {
 	fs.IntVar(&cfg.requests, "requests", 20000, "requests per measurement")
 	fs.IntVar(&cfg.warmup, "warmup", 100, "requests per client process before each measurement, not counted")
 	fs.IntVar(&cfg.credit, "credit", 0, "also measure --workers workers that hold up to `N` requests at once (0: not)")
+	fs.IntVar(&cfg.size, "size", 11, "request body size in `bytes` (at least what the body's unique tag and number take)")
+	fs.BoolVar(&cfg.open, "open", true, "after each pipelined row, an open-loop row at half its rate (--open=false: none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(fs, benchUsage, stdout)
@@ -175,6 +190,8 @@ func parseBench(args []string, stdout io.Writer) (benchConfig, error) {
 		return cfg, fmt.Errorf("--requests %d: must be at least 1", cfg.requests)
 	case cfg.warmup < 0:
 		return cfg, fmt.Errorf("--warmup %d: must not be negative", cfg.warmup)
+	case cfg.size < 0:
+		return cfg, fmt.Errorf("--size %d: must not be negative", cfg.size)
 	case cfg.credit != 0 && (cfg.credit < 2 || cfg.credit > core.MaxCredit):
 		return cfg, fmt.Errorf("--credit %d: must be 0 (off) or in [2, %d]", cfg.credit, core.MaxCredit)
 	case cfg.credit != 0 && cfg.plain:

@@ -4,9 +4,10 @@
 //
 // Usage:
 //
-//	ebbench [--requests N] [--workers N] [--clients N] [--callers N] [--json] ...
+//	ebbench [--requests N] [--workers N] [--clients N] [--callers N] [--credit N] [--size B] [--json] ...
+//	ebbench compare --baseline OLD-EBBROKER [--broker-bin NEW-EBBROKER] [--rounds N] ...
 //	ebbench soak [--duration D] [--broker-restarts N] [--json] ...
-//	ebbench -h, ebbench soak -h
+//	ebbench -h, ebbench compare -h, ebbench soak -h
 //
 // # Processes
 //
@@ -42,12 +43,34 @@
 // this machine in this run; "lockstep" is MDP through the broker, each worker holding
 // one request at a time (credit 1). --json prints them as a list of Measurement
 // objects (name, mode, workers, credit, requests, lost, rate_per_s, p50_ms, p99_ms,
-// p999_ms, ...), the shape that `--credit N` (issue 13) extends with name "credit".
+// p999_ms, body_bytes, ...), the shape that `--credit N` (issue 13) extends with name
+// "credit": as many workers again, each holding up to N requests at once.
+//
+// After each pipelined row comes its open row (mode "open"; --open=false: none): the
+// same client processes, --requests/2 requests, offered on a schedule at half the
+// rate the pipelined row reached (offered_per_s), whatever the replies, as a system
+// sized at twice its load sees it. Its latency is what a user sizing a system needs;
+// its rate says whether the offer was met. Go's timers wake a sleeper about a
+// millisecond late at best, so the requests due meanwhile go out together: the rate
+// holds over any millisecond, not between two requests, and the latency of each
+// request counts from its call.
+//
+// Request bodies are --size bytes (11 by default): the client process's number in
+// its row, "/", and the request's number with leading zeros (longer when the number
+// needs it).
+//
+// # Compare
+//
+// ebbench compare measures two ebbroker binaries in one run: --rounds rounds, each
+// binary once a round in alternating order, each time with a broker process and echo
+// workers of its own, the lockstep rows (and the credit rows with --credit). It
+// prints the median rate of each binary, the ratio of the medians new / baseline and
+// the range of the per-round ratios; --json gives each row's rates round by round.
 //
 // # What is counted
 //
-// Every request body is unique in the run (client id / sequence number) and the echo
-// must return it byte for byte. Each request a client process issued ends in exactly
+// Every request body is unique among the clients that run at once (client number /
+// sequence number) and the echo must return it byte for byte. Each request a client process issued ends in exactly
 // one of:
 //
 //   - reply: its own body came back;

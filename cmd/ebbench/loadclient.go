@@ -23,6 +23,9 @@ import (
 // loadConfig is what the hidden client subcommand is told by its parent.
 type loadConfig struct {
 	id       string
+	tag      string  // the prefix of every request body: unique among concurrent clients
+	size     int     // bodies are padded to at least this many bytes (0: not padded)
+	rate     float64 // open loop: requests per second, issued on a schedule (0: closed loop)
 	endpoint string
 	service  string
 	requests uint64 // 0: until "stop"
@@ -34,6 +37,14 @@ type loadConfig struct {
 	grace    time.Duration // added to Timeout × Attempts for the last requests to end
 }
 
+// bodyTag returns the prefix of the client's request bodies: its tag, or its id.
+func (c *loadConfig) bodyTag() string {
+	if c.tag == "" {
+		return c.id
+	}
+	return c.tag
+}
+
 // maxErrorTexts bounds the distinct texts kept for lost requests.
 const maxErrorTexts = 8
 
@@ -41,7 +52,10 @@ func parseClient(args []string) (loadConfig, error) {
 	fs := flag.NewFlagSet("ebbench client", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	c := loadConfig{}
-	fs.StringVar(&c.id, "id", "c1", "name of this client, in every request body")
+	fs.StringVar(&c.id, "id", "c1", "name of this client")
+	fs.StringVar(&c.tag, "tag", "", "prefix of every request body (default: the id)")
+	fs.IntVar(&c.size, "size", 0, "pad request bodies to at least this many bytes")
+	fs.Float64Var(&c.rate, "rate", 0, "open loop: issue this many requests per second on a schedule, whatever the replies (0: closed loop, --callers at once)")
 	fs.StringVar(&c.endpoint, "frontend", "", "broker frontend, or the raw echo with --raw")
 	fs.StringVar(&c.service, "service", "echo", "service")
 	fs.Uint64Var(&c.requests, "requests", 0, "requests in all; 0: until stop")
@@ -61,6 +75,11 @@ func parseClient(args []string) (loadConfig, error) {
 		return c, errors.New("--frontend is required")
 	case c.callers < 1 || c.client.Attempts < 1 || c.client.Timeout <= 0:
 		return c, errors.New("--callers, --attempts and --timeout must be positive")
+	case c.size < 0 || c.rate < 0:
+		return c, errors.New("--size and --rate must not be negative")
+	}
+	if c.tag == "" {
+		c.tag = c.id
 	}
 	return c, nil
 }
@@ -148,10 +167,21 @@ func (a *account) take() (uint64, bool) {
 	return seq, true
 }
 
-// body is request seq's body: unique in the run, so a reply that answers another
-// request never passes for its own.
+// body is request seq's body: the client's tag, "/", and seq with leading zeros up to
+// cfg.size bytes in all. It is unique among the clients that run at once, so a reply
+// that answers another request never passes for its own.
 func (a *account) body(seq uint64) []byte {
-	return strconv.AppendUint([]byte(a.cfg.id+"/"), seq, 10)
+	tag := a.cfg.bodyTag()
+	b := make([]byte, 0, max(a.cfg.size, len(tag)+21))
+	b = append(append(b, tag...), '/')
+	digits := 1
+	for v := seq; v >= 10; v /= 10 {
+		digits++
+	}
+	for range a.cfg.size - len(b) - digits {
+		b = append(b, '0')
+	}
+	return strconv.AppendUint(b, seq, 10)
 }
 
 func (a *account) reply(want []byte, got [][]byte, d time.Duration) {
@@ -200,7 +230,7 @@ func (a *account) end() {
 // ended are counted lost ("never returned").
 func runLoad(cfg loadConfig, l load, stop <-chan struct{}, out *lineWriter) *clientResult {
 	acc := &account{cfg: cfg, failures: map[string]uint64{}, errors: map[string]uint64{}}
-	start := time.Now()
+	start, cpu := time.Now(), selfCPU()
 	done := make(chan struct{})
 	go func() { l.run(acc, stop); close(done) }()
 	tick := time.NewTicker(cfg.every)
@@ -221,7 +251,7 @@ loop:
 			break loop
 		}
 	}
-	res := &clientResult{ID: cfg.id, StartNs: start.UnixNano()}
+	res := &clientResult{ID: cfg.id, StartNs: start.UnixNano(), CPUNs: int64(selfCPU() - cpu)}
 	acc.mu.Lock()
 	defer acc.mu.Unlock()
 	res.Requests = acc.next.Load()
@@ -273,6 +303,10 @@ func (l *clientLoad) warmup(ctx context.Context, n int) error {
 }
 
 func (l *clientLoad) run(acc *account, stop <-chan struct{}) {
+	if l.cfg.rate > 0 {
+		l.runOpen(acc, stop)
+		return
+	}
 	var wg sync.WaitGroup
 	var closed atomic.Bool // the Client ended: no request can succeed any more
 	for range l.cfg.callers {

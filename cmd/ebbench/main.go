@@ -42,6 +42,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return code
 			}
 			return runSoak(ctx, cfg, newLogger(stderr, cfg.common.verbose), stdout, stderr)
+		case "compare":
+			cfg, err := parseCompare(args[1:], stdout)
+			if code, done := parsed(err, "ebbench compare", stderr); done {
+				return code
+			}
+			return runCompare(ctx, cfg, newLogger(stderr, cfg.common.verbose), stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, benchUsage)
 			return exitOK

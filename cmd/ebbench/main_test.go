@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +81,10 @@ func TestUsage(t *testing.T) {
 		{"credit without workers", []string{"--frontend", "tcp://127.0.0.1:5555", "--workers", "0", "--credit", "4"},
 			2, "", "--credit needs --workers"},
 		{"credit of plain workers", []string{"--plain-workers", "--credit", "4"}, 2, "", "plain MDP/0.1 workers hold one request at a time"},
+		{"bad size", []string{"--size", "-1"}, 2, "", "--size -1: must not be negative"},
+		{"compare help", []string{"compare", "-h"}, 0, "Usage: ebbench compare", ""},
+		{"compare without baseline", []string{"compare"}, 2, "", "ebbench compare: --baseline is required"},
+		{"compare rounds", []string{"compare", "--baseline", "x", "--rounds", "0"}, 2, "", "--rounds 0: must be at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -192,7 +198,7 @@ func TestBenchRun(t *testing.T) {
 		credit int
 	}{
 		{"ebwrk-worker", []string{"--credit", "4"}, 4},
-		{"plain-worker", []string{"--plain-workers"}, 0},
+		{"plain-worker", []string{"--plain-workers", "--open=false"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -202,23 +208,36 @@ func TestBenchRun(t *testing.T) {
 			if code != 0 {
 				t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
 			}
-			checkMeasurements(t, stdout.Bytes(), 300, tc.credit)
+			checkMeasurements(t, stdout.Bytes(), 300, tc.credit, !slices.Contains(tc.extra, "--open=false"))
 		})
 	}
 }
 
 // checkMeasurements checks the JSON of a bench run of requests per measurement.
-// withCredit is the credit of the credit rows; 0: there are none.
-func checkMeasurements(t *testing.T, out []byte, requests uint64, withCredit int) {
+// withCredit is the credit of the credit rows; 0: there are none. With open, each
+// pipelined row is followed by an open row of half its requests, offered half its
+// rate.
+func checkMeasurements(t *testing.T, out []byte, requests uint64, withCredit int, open bool) {
 	t.Helper()
 	var ms []Measurement
 	if err := json.Unmarshal(out, &ms); err != nil {
 		t.Fatalf("JSON: %v\n%s", err, out)
 	}
-	want := []string{"raw sync", "lockstep sync", "raw pipelined", "lockstep pipelined"}
+	names := []string{"raw", "lockstep"}
 	if withCredit > 0 {
-		want = []string{"raw sync", "lockstep sync", "credit sync", "raw pipelined", "lockstep pipelined", "credit pipelined"}
+		names = append(names, "credit")
 	}
+	modes := []string{"sync", "pipelined"}
+	if open {
+		modes = append(modes, "open")
+	}
+	var want []string
+	for _, mode := range modes {
+		for _, name := range names {
+			want = append(want, name+" "+mode)
+		}
+	}
+	peak := map[string]float64{}
 	credit := map[string]int{"raw": 0, "lockstep": 1, "credit": withCredit}
 	if len(ms) != len(want) {
 		t.Fatalf("%d measurements; want %d", len(ms), len(want))
@@ -230,9 +249,25 @@ func checkMeasurements(t *testing.T, out []byte, requests uint64, withCredit int
 		if wantWorkers := min(credit[m.Name], 1) * 2; m.Credit != credit[m.Name] || m.Workers != wantWorkers {
 			t.Errorf("%s %s: workers %d credit %d; want %d %d", m.Name, m.Mode, m.Workers, m.Credit, wantWorkers, credit[m.Name])
 		}
-		if m.Requests != requests || m.Replies != requests || m.Lost != 0 || m.Mismatched != 0 {
+		n := requests
+		switch m.Mode {
+		case "pipelined":
+			peak[m.Name] = m.RatePerS
+		case "open":
+			n = requests / 2
+			if want := peak[m.Name] / 2; math.Abs(m.OfferedPerS-want) > 0.01 {
+				t.Errorf("%s open: offered %v/s; want half the pipelined rate, %v", m.Name, m.OfferedPerS, want)
+			}
+		}
+		if m.ClientCPUUs <= 0 {
+			t.Errorf("%s %s: client_cpu_us %v; want the clients' CPU time per reply", m.Name, m.Mode, m.ClientCPUUs)
+		}
+		if m.BodyBytes != 11 {
+			t.Errorf("%s %s: body_bytes %d; want 11", m.Name, m.Mode, m.BodyBytes)
+		}
+		if m.Requests != n || m.Replies != n || m.Lost != 0 || m.Mismatched != 0 {
 			t.Errorf("%s %s: requests %d replies %d lost %d mismatched %d; want %d %d 0 0",
-				m.Name, m.Mode, m.Requests, m.Replies, m.Lost, m.Mismatched, requests, requests)
+				m.Name, m.Mode, m.Requests, m.Replies, m.Lost, m.Mismatched, n, n)
 		}
 		if m.RatePerS <= 0 || m.P50Ms <= 0 || m.P50Ms > m.P99Ms || m.P99Ms > m.P999Ms || m.P999Ms > m.MaxMs {
 			t.Errorf("%s %s: rate %v, p50 %v p99 %v p99.9 %v max %v; want positive and ordered",
@@ -276,5 +311,79 @@ func TestSoakDetectsDeath(t *testing.T) {
 	}
 	if rep.Requests == 0 {
 		t.Errorf("no request issued")
+	}
+}
+
+// TestBody: a request body is the tag, "/", and the number with leading zeros up to
+// the size; never cut short when the number needs more.
+func TestBody(t *testing.T) {
+	for _, tc := range []struct {
+		tag  string
+		size int
+		seq  uint64
+		want string
+	}{
+		{"1", 11, 5, "1/000000005"},
+		{"2", 11, 123456789, "2/123456789"},
+		{"2", 11, 1234567890, "2/1234567890"},
+		{"c1", 0, 7, "c1/7"},
+	} {
+		a := &account{cfg: loadConfig{id: "ignored", tag: tc.tag, size: tc.size}}
+		if got := string(a.body(tc.seq)); got != tc.want {
+			t.Errorf("body(%d) with tag %q size %d = %q; want %q", tc.seq, tc.tag, tc.size, got, tc.want)
+		}
+	}
+}
+
+// TestSchedule: an open loop's request i is due at start + i/rate, whatever the
+// replies.
+func TestSchedule(t *testing.T) {
+	s := newSchedule(1000)
+	start := s.start
+	if !s.due(start) {
+		t.Error("request 0 not due at the start")
+	}
+	s.i = 3
+	if s.due(start.Add(2999*time.Microsecond)) || !s.due(start.Add(3*time.Millisecond)) {
+		t.Errorf("request 3 at 1000/s due at %v; want at 3 ms", s.next().Sub(start))
+	}
+}
+
+// TestCompare runs ebbench compare for real with the same ebbroker as baseline and
+// new, one round, a few requests: both rows, one rate per binary each, nothing lost.
+func TestCompare(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"compare", "--baseline", brokerBin, "--broker-bin", brokerBin, "--rounds", "1",
+		"--requests", "200", "--warmup", "5", "--workers", "2", "--clients", "2", "--callers", "4", "--json"}
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
+	}
+	var cs []Comparison
+	if err := json.Unmarshal(stdout.Bytes(), &cs); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, stdout.String())
+	}
+	if len(cs) != 2 || cs[0].Mode != "sync" || cs[1].Mode != "pipelined" {
+		t.Fatalf("comparisons %+v; want lockstep sync and lockstep pipelined", cs)
+	}
+	for _, c := range cs {
+		if c.Name != "lockstep" || len(c.BaselineRate) != 1 || len(c.NewRate) != 1 || c.Ratio <= 0 ||
+			c.Ratio != c.NewRate[0]/c.BaselineRate[0] {
+			t.Errorf("comparison %+v; want one rate per binary and their ratio", c)
+		}
+	}
+}
+
+// TestStatCPU: utime and stime are read after the command name, whatever it holds.
+func TestStatCPU(t *testing.T) {
+	line := "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0 99 0 0\n"
+	got, err := statCPU([]byte(line))
+	if want := 3250 * time.Millisecond; err != nil || got != want {
+		t.Errorf("statCPU = %v, %v; want %v (325 ticks)", got, err, want)
+	}
+	if _, err := statCPU([]byte("4242 no name")); err == nil {
+		t.Error("statCPU of a line without a command name: no error")
+	}
+	if _, err := procCPU(os.Getpid()); err != nil {
+		t.Errorf("procCPU of this process: %v", err)
 	}
 }

@@ -43,6 +43,7 @@ type clientResult struct {
 	StartNs    int64             `json:"start_ns"`              // the load began (Unix ns)
 	EndNs      int64             `json:"end_ns"`                // the last request ended
 	Latency    *hdr.Histogram    `json:"latency"`               // of the replies, in ns
+	CPUNs      int64             `json:"cpu_ns"`                // CPU time of the client process during the load
 	Mismatch   string            `json:"mismatch,omitempty"`    // the first mismatched reply, quoted
 	CloseError string            `json:"close_error,omitempty"` // Client.Close's error, if any
 	// CloseErrors gathers the CloseError of merged results, each with its client.
@@ -59,6 +60,7 @@ func (r *clientResult) add(o *clientResult) {
 	r.Mismatched += o.Mismatched
 	r.Lost += o.Lost
 	r.Retries += o.Retries
+	r.CPUNs += o.CPUNs
 	r.Failures = addCounts(r.Failures, o.Failures)
 	r.Errors = addCounts(r.Errors, o.Errors)
 	if o.StartNs != 0 && (r.StartNs == 0 || o.StartNs < r.StartNs) {

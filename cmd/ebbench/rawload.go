@@ -58,6 +58,10 @@ func (l *rawLoad) warmup(ctx context.Context, n int) error {
 }
 
 func (l *rawLoad) run(acc *account, stop <-chan struct{}) {
+	if l.cfg.rate > 0 {
+		l.runOpen(acc, stop)
+		return
+	}
 	inflight := map[uint64]time.Time{}
 	stopped := false
 	for {
@@ -109,7 +113,7 @@ func (l *rawLoad) match(echo [][]byte, inflight map[uint64]time.Time) (uint64, t
 	if len(echo) != 4 || !equalFrames(echo[:3], l.frames(nil)[:3]) {
 		return 0, time.Time{}, false
 	}
-	prefix := []byte(l.cfg.id + "/")
+	prefix := []byte(l.cfg.bodyTag() + "/")
 	if !bytes.HasPrefix(echo[3], prefix) {
 		return 0, time.Time{}, false
 	}

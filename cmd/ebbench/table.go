@@ -36,20 +36,31 @@ func writeBenchTable(w io.Writer, ms []Measurement, s *stage) error {
 	if s.cfg.plain {
 		worker = "plain MDP/0.1 DEALER"
 	}
-	fmt.Fprintf(w, "ebbench: %s, %s, %s echo processes, 127.0.0.1 TCP; latency in ms\n", broker, client, worker)
+	size := 0
+	if len(ms) > 0 {
+		size = ms[0].BodyBytes
+	}
+	fmt.Fprintf(w, "ebbench: %s, %s, %s echo processes, 127.0.0.1 TCP, %d-byte bodies; latency in ms; open: half the peak of the pipelined row, offered on a schedule; cpu: broker + workers (raw: the echo) + clients, per reply\n",
+		broker, client, worker, size)
 	t := newTable(w)
 	t.Header("measurement", "workers", "clients × callers", "requests", "lost", "wrong", "failed", "retries",
-		"rate/s", "× raw", "p50", "p99", "p99.9", "max")
+		"rate/s", "× raw", "p50", "p99", "p99.9", "max", "cpu µs/req b+w+c")
 	for _, m := range ms {
 		workers, ratio := "-", "1"
 		if m.Name != "raw" {
 			workers = strconv.Itoa(m.Workers)
 			ratio = strconv.FormatFloat(m.VsRaw, 'f', 2, 64)
 		}
-		if err := t.Append([]string{m.Name + " " + m.Mode, workers, fmt.Sprintf("%d × %d", m.Clients, m.Callers),
+		row := m.Name + " " + m.Mode
+		if m.Mode == "open" {
+			row += " @" + strconv.FormatFloat(m.OfferedPerS, 'f', 0, 64) + "/s"
+			ratio = "-" // the rate was offered, not the most it could do
+		}
+		if err := t.Append([]string{row, workers, fmt.Sprintf("%d × %d", m.Clients, m.Callers),
 			u(m.Requests), u(m.Lost), u(m.Mismatched), u(m.Failed), u(m.Retries),
 			strconv.FormatFloat(m.RatePerS, 'f', 0, 64), ratio,
-			msec(m.P50Ms), msec(m.P99Ms), msec(m.P999Ms), msec(m.MaxMs)}); err != nil {
+			msec(m.P50Ms), msec(m.P99Ms), msec(m.P999Ms), msec(m.MaxMs),
+			fmt.Sprintf("%.0f+%.0f+%.0f", m.BrokerCPUUs, m.WorkerCPUUs, m.ClientCPUUs)}); err != nil {
 			return err
 		}
 	}

@@ -172,7 +172,9 @@ type recvScratch struct {
 	sizes  [maxParts]C.size_t
 	frames [][]byte
 	user   userID // the User-Id of the message, when on (curve_msg.go)
-	faults faults
+	// The cgo call's out parameters, here so that they do not escape to the heap.
+	more, errno C.int
+	faults      faults
 }
 
 // recv receives one whole message; EAGAIN (see isAgain) means there is none. With
@@ -210,9 +212,9 @@ func (r *recvScratch) read(s *zmq4.Socket, wait bool) error {
 	}
 	sock := socketPtr(s)
 	for {
-		var more, errno C.int
 		fault, faultErrno := r.faults.at(maxParts)
-		n := int(C.ebwrk_recv(sock, flags, &r.rx, &r.sizes[0], &more, &errno, fault, faultErrno))
+		n := int(C.ebwrk_recv(sock, flags, &r.rx, &r.sizes[0], &r.more, &r.errno, fault, faultErrno))
+		more, errno := r.more, r.errno
 		if n > 0 {
 			if r.user.on && len(r.frames) == 0 {
 				r.user.read(&r.rx.part[0])
@@ -265,6 +267,7 @@ func (r *recvScratch) take(from int) [][]byte {
 type sendScratch struct {
 	buf    []byte
 	sizes  [maxParts]C.size_t
+	errno  C.int // the cgo call's out parameter, here so that it does not escape
 	faults faults
 }
 
@@ -323,9 +326,9 @@ func (w *sendScratch) sendParts(s *zmq4.Socket, id []byte, routed bool, frames [
 			if at < len(w.buf) {
 				p = (*C.char)(unsafe.Pointer(&w.buf[at]))
 			}
-			var errno C.int
 			fault, faultErrno := w.faults.at(n - off)
-			done := int(C.ebwrk_send(sock, p, &w.sizes[off], C.int(n-off), more, &errno, fault, faultErrno))
+			done := int(C.ebwrk_send(sock, p, &w.sizes[off], C.int(n-off), more, &w.errno, fault, faultErrno))
+			errno := w.errno
 			for k := off; k < off+done; k++ {
 				at += int(w.sizes[k])
 			}
