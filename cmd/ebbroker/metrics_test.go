@@ -90,7 +90,9 @@ func get(t *testing.T, url string) string {
 // TestMetrics scrapes /metrics over real HTTP after known traffic and checks the
 // exact counts, and the names with client_golang's linter.
 func TestMetrics(t *testing.T) {
-	hb := 50 * time.Millisecond
+	// The default interval: at 50 ms a loaded machine starved the worker past its
+	// liveness, and the echo requests expired in the queue.
+	hb := core.DefaultHeartbeatInterval
 	b, addr, joined := startMetricsBroker(t, zmq.BrokerOptions{Config: core.BrokerConfig{
 		HeartbeatInterval: hb, QueueExpiry: 200 * time.Millisecond}})
 	startEcho(t, b.Frontend(), zmq.WorkerOptions{HeartbeatInterval: hb, Linger: -1})
