@@ -5,11 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/internal/testbin"
 	"github.com/ebwrk/ebwrk/transport/zmq"
 )
 
@@ -30,7 +29,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "1" {
 		os.Exit(WorkerMain(context.Background(), os.Args[1:], os.Stdin, os.Stderr))
 	}
-	os.Exit(testMain(m))
+	os.Exit(testbin.RunWithBroker(m, workerEnv, &brokerBin))
 }
 
 // crashBroker serves --frontend and --backend until a malformed message arrives,
@@ -57,26 +56,6 @@ func crashBroker(args []string) int {
 		return 1
 	}
 	return 0
-}
-
-func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "live-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	brokerBin = filepath.Join(dir, "ebbroker")
-	out, err := exec.Command("go", "build", "-o", brokerBin, "github.com/ebwrk/ebwrk/cmd/ebbroker").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build ebbroker: %v\n%s", err, out)
-		return 1
-	}
-	if err := os.Setenv(workerEnv, "1"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
 }
 
 // testOptions runs the broker built for the tests and this test binary as workers.

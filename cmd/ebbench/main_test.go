@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ebwrk/ebwrk/core"
 	"github.com/ebwrk/ebwrk/internal/hdr"
+	"github.com/ebwrk/ebwrk/internal/testbin"
 	"github.com/ebwrk/ebwrk/transport/zmq"
 )
 
@@ -33,27 +33,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(testMain(m))
-}
-
-func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ebbench-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	brokerBin = filepath.Join(dir, "ebbroker")
-	out, err := exec.Command("go", "build", "-o", brokerBin, "github.com/ebwrk/ebwrk/cmd/ebbroker").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build ebbroker: %v\n%s", err, out)
-		return 1
-	}
-	if err := os.Setenv(childEnv, "1"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testbin.RunWithBroker(m, childEnv, &brokerBin))
 }
 
 func TestUsage(t *testing.T) {

@@ -9,13 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/internal/testbin"
 	"github.com/ebwrk/ebwrk/transport/zmq"
 )
 
@@ -38,27 +38,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(testMain(m))
-}
-
-func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ebconform-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	brokerBin = filepath.Join(dir, "ebbroker")
-	out, err := exec.Command("go", "build", "-o", brokerBin, "github.com/ebwrk/ebwrk/cmd/ebbroker").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build ebbroker: %v\n%s", err, out)
-		return 1
-	}
-	if err := os.Setenv(childEnv, "1"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testbin.RunWithBroker(m, childEnv, &brokerBin))
 }
 
 // crashBroker serves --frontend and --backend until an unknown command arrives,
