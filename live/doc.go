@@ -103,6 +103,8 @@
 // TailAbs and their relative parts); a row beyond its band says so and why, when
 // known: real network latency and scheduler noise for latencies and
 // duration-bounded counts, the landing of faults among the requests in flight for
-// the fault-driven counts. Purged counts workers removed as silent or unreachable on
+// the fault-driven counts. Where the two worlds send different numbers of requests
+// (open-loop or duration-bounded workloads), ok and failed compare shares of the
+// requests, not counts. Purged counts workers removed as silent or unreachable on
 // both sides.
 package live
