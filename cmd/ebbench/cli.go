@@ -116,6 +116,16 @@ type soakConfig struct {
 	workerArgs     []string // extra arguments of every worker process (tests)
 }
 
+// benchFlags registers the flags of the measured rows, shared by ebbench and ebbench
+// compare; credit is the usage of --credit.
+func benchFlags(fs *flag.FlagSet, c *benchConfig, credit string) {
+	commonFlags(fs, &c.common, 2, 16, 3, time.Second, time.Second)
+	fs.IntVar(&c.requests, "requests", 20000, "requests per measurement")
+	fs.IntVar(&c.warmup, "warmup", 100, "requests per client process before each measurement, not counted")
+	fs.IntVar(&c.credit, "credit", 0, credit)
+	fs.IntVar(&c.size, "size", 11, "request body size in `bytes` (at least what the body's unique tag and number take)")
+}
+
 func commonFlags(fs *flag.FlagSet, c *common, clients, callers, attempts int, timeout, heartbeat time.Duration) {
 	fs.StringVar(&c.brokerBin, "broker-bin", "", "the ebbroker `binary` (default: an ebbroker next to ebbench, else on PATH)")
 	fs.StringVar(&c.frontend, "frontend", "", "use the running broker at this `endpoint` (then no broker is started)")
@@ -170,11 +180,7 @@ func parseBench(args []string, stdout io.Writer) (benchConfig, error) {
 	fs := flag.NewFlagSet("ebbench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var cfg benchConfig
-	commonFlags(fs, &cfg.common, 2, 16, 3, time.Second, time.Second)
-	fs.IntVar(&cfg.requests, "requests", 20000, "requests per measurement")
-	fs.IntVar(&cfg.warmup, "warmup", 100, "requests per client process before each measurement, not counted")
-	fs.IntVar(&cfg.credit, "credit", 0, "also measure --workers workers that hold up to `N` requests at once (0: not)")
-	fs.IntVar(&cfg.size, "size", 11, "request body size in `bytes` (at least what the body's unique tag and number take)")
+	benchFlags(fs, &cfg, "also measure --workers workers that hold up to `N` requests at once (0: not)")
 	fs.BoolVar(&cfg.open, "open", true, "after each pipelined row, an open-loop row at half its rate (--open=false: none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"time"
 )
 
 const compareUsage = `Usage: ebbench compare --baseline OLD-EBBROKER [--broker-bin NEW-EBBROKER] [--rounds 5] [flags]
@@ -39,11 +38,7 @@ func parseCompare(args []string, stdout io.Writer) (compareConfig, error) {
 	fs := flag.NewFlagSet("ebbench compare", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var cfg compareConfig
-	commonFlags(fs, &cfg.common, 2, 16, 3, time.Second, time.Second)
-	fs.IntVar(&cfg.requests, "requests", 20000, "requests per measurement")
-	fs.IntVar(&cfg.warmup, "warmup", 100, "requests per client process before each measurement, not counted")
-	fs.IntVar(&cfg.credit, "credit", 0, "also compare the credit rows, workers holding up to `N` requests (0: not)")
-	fs.IntVar(&cfg.size, "size", 11, "request body size in `bytes`")
+	benchFlags(fs, &cfg.benchConfig, "also compare the credit rows, workers holding up to `N` requests (0: not)")
 	fs.StringVar(&cfg.baseline, "baseline", "", "the ebbroker `binary` to compare against (required)")
 	fs.IntVar(&cfg.rounds, "rounds", 5, "rounds: each binary measured once per round")
 	if err := fs.Parse(args); err != nil {
