@@ -9,11 +9,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ebwrk/ebwrk/internal/findbin"
 )
 
 // tailLines is how many of its last stderr lines a child's death report shows.
@@ -298,24 +299,10 @@ func waitListening(addr string, c *child, timeout time.Duration) error {
 	}
 }
 
-// findBroker returns the ebbroker binary: flagValue if given, else an ebbroker next
-// to the ebbench executable, else one on PATH. It builds nothing.
+// findBroker returns the ebbroker to start (findbin.Broker): --broker-bin, else one
+// next to self, else one on PATH.
 func findBroker(flagValue, self string) (string, error) {
-	if flagValue != "" {
-		p, err := exec.LookPath(flagValue)
-		if err != nil {
-			return "", fmt.Errorf("--broker-bin %s: %w", flagValue, err)
-		}
-		return p, nil
-	}
-	next := filepath.Join(filepath.Dir(self), "ebbroker")
-	if st, err := os.Stat(next); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-		return next, nil
-	}
-	if p, err := exec.LookPath("ebbroker"); err == nil {
-		return p, nil
-	}
-	return "", errors.New("no ebbroker next to ebbench nor on PATH: build both " +
-		"(go build -o bin/ ./cmd/ebbroker ./cmd/ebbench), or pass --broker-bin, " +
-		"or --frontend/--backend to use a running broker")
+	return findbin.Broker(flagValue, self, errors.New("no ebbroker next to ebbench nor on PATH: build both "+
+		"(go build -o bin/ ./cmd/ebbroker ./cmd/ebbench), or pass --broker-bin, "+
+		"or --frontend/--backend to use a running broker"))
 }

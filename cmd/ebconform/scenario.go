@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/ebwrk/ebwrk/internal/findbin"
 	"github.com/ebwrk/ebwrk/live"
 	"github.com/ebwrk/ebwrk/sim"
 )
@@ -123,25 +122,11 @@ func liveOptions(exec, brokerBin string, log io.Writer) (live.Options, error) {
 	return opt, nil
 }
 
-// findBroker returns flagValue if given, else an ebbroker next to self, else one on
-// PATH. It builds nothing.
+// findBroker returns the ebbroker to start (findbin.Broker): --broker-bin, else one
+// next to self, else one on PATH.
 func findBroker(flagValue, self string) (string, error) {
-	if flagValue != "" {
-		p, err := exec.LookPath(flagValue)
-		if err != nil {
-			return "", fmt.Errorf("--broker-bin %s: %w", flagValue, err)
-		}
-		return p, nil
-	}
-	next := filepath.Join(filepath.Dir(self), "ebbroker")
-	if st, err := os.Stat(next); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-		return next, nil
-	}
-	if p, err := exec.LookPath("ebbroker"); err == nil {
-		return p, nil
-	}
-	return "", errors.New("no ebbroker next to ebconform nor on PATH: build both " +
-		"(go build -o bin/ ./cmd/ebbroker ./cmd/ebconform), or pass --broker-bin or --exec")
+	return findbin.Broker(flagValue, self, errors.New("no ebbroker next to ebconform nor on PATH: build both "+
+		"(go build -o bin/ ./cmd/ebbroker ./cmd/ebconform), or pass --broker-bin or --exec"))
 }
 
 // runScenario is the scenario command.
