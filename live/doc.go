@@ -48,8 +48,8 @@
 // HEARTBEATs per direction, or every message both ways while a connection opened
 // meanwhile waits for the heal. broker-restart: SIGKILL of the broker process and a
 // new one on the same ports after For. malformed: a hostile raw peer
-// (transport/zmq RawPeer) on both endpoints sending the sim's malformed templates
-// (sim.MalformedTemplates) or random frames. Network latency and jitter are added
+// (transport/zmq RawPeer) on both endpoints sending malformed messages drawn as
+// the sim draws them (sim.DrawMalformed: a template or random frames). Network latency and jitter are added
 // by the proxies when they reach 1 ms; below that the loopback's own latency stands
 // in for the model's.
 //

@@ -193,8 +193,8 @@ func (r *run) restart(w *workerSlot) {
 }
 
 // hostile is the hostile peer: raw DEALERs on both broker endpoints sending the
-// sim's malformed messages (sim.MalformedTemplates) or random frames, drawn from a
-// seeded stream as the sim's hostile node does.
+// malformed messages drawn as the sim draws them (sim.DrawMalformed), from a
+// seeded stream of its own.
 type hostile struct {
 	mu          sync.Mutex
 	rng         *rand.Rand
@@ -221,21 +221,8 @@ func (h *hostile) send(r *run, n int) bool {
 			return false
 		}
 	}
-	tpl := sim.MalformedTemplates()
 	for range n {
-		var frames [][]byte
-		if i := h.rng.IntN(len(tpl) + 1); i < len(tpl) {
-			frames = tpl[i]
-		} else {
-			frames = make([][]byte, 1+h.rng.IntN(6))
-			for j := range frames {
-				f := make([]byte, h.rng.IntN(8))
-				for k := range f {
-					f[k] = byte(h.rng.Uint32())
-				}
-				frames[j] = f
-			}
-		}
+		frames := sim.DrawMalformed(h.rng)
 		if len(frames) == 0 {
 			frames = [][]byte{{}} // a DEALER cannot send no frame at all: one empty frame
 		}

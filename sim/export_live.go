@@ -3,7 +3,3 @@ package sim
 // WithDefaults returns the scenario with every zero field at its default, as Run
 // sees it: the live driver (package live) runs the same scenario.
 func (s Scenario) WithDefaults() Scenario { return s.withDefaults() }
-
-// MalformedTemplates returns the malformed messages the hostile peer draws from,
-// for the live driver's hostile peer. The caller must not change them.
-func MalformedTemplates() [][][]byte { return malformedTemplates }

@@ -66,22 +66,29 @@ func (h *hostileNode) inject(s core.Socket, frames [][]byte) {
 // send sends one malformed message: a template or random frames, on a random socket.
 func (h *hostileNode) send() {
 	h.connect()
-	var frames [][]byte
-	if i := h.rng.IntN(len(malformedTemplates) + 1); i < len(malformedTemplates) {
-		frames = malformedTemplates[i]
-	} else {
-		frames = make([][]byte, 1+h.rng.IntN(6))
-		for j := range frames {
-			f := make([]byte, h.rng.IntN(8))
-			for k := range f {
-				f[k] = byte(h.rng.Uint32())
-			}
-			frames[j] = f
-		}
-	}
+	frames := DrawMalformed(h.rng)
 	d := h.front
 	if h.rng.IntN(2) == 1 {
 		d = h.back
 	}
 	_ = d.Send(frames) // the hostile peer does not care whether it arrives
+}
+
+// DrawMalformed draws one malformed message from g: one of the templates, or one to
+// six random frames of up to seven random bytes. The hostile peers of sim and of the
+// live driver (package live) both draw with it; the caller must not change the
+// frames of a template.
+func DrawMalformed(g *rand.Rand) [][]byte {
+	if i := g.IntN(len(malformedTemplates) + 1); i < len(malformedTemplates) {
+		return malformedTemplates[i]
+	}
+	frames := make([][]byte, 1+g.IntN(6))
+	for j := range frames {
+		f := make([]byte, g.IntN(8))
+		for k := range f {
+			f[k] = byte(g.Uint32())
+		}
+		frames[j] = f
+	}
+	return frames
 }
