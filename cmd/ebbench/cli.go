@@ -191,21 +191,26 @@ func parseBench(args []string, stdout io.Writer) (benchConfig, error) {
 	if err := cfg.check(fs); err != nil {
 		return cfg, err
 	}
+	return cfg, cfg.checkRows()
+}
+
+// checkRows checks the flags benchFlags registers, for ebbench and ebbench compare.
+func (c *benchConfig) checkRows() error {
 	switch {
-	case cfg.requests < 1:
-		return cfg, fmt.Errorf("--requests %d: must be at least 1", cfg.requests)
-	case cfg.warmup < 0:
-		return cfg, fmt.Errorf("--warmup %d: must not be negative", cfg.warmup)
-	case cfg.size < 0:
-		return cfg, fmt.Errorf("--size %d: must not be negative", cfg.size)
-	case cfg.credit != 0 && (cfg.credit < 2 || cfg.credit > core.MaxCredit):
-		return cfg, fmt.Errorf("--credit %d: must be 0 (off) or in [2, %d]", cfg.credit, core.MaxCredit)
-	case cfg.credit != 0 && cfg.plain:
-		return cfg, errors.New("--credit with --plain-workers: plain MDP/0.1 workers hold one request at a time")
-	case cfg.credit != 0 && cfg.workers == 0:
-		return cfg, errors.New("--credit needs --workers: the credit workers are ebbench's own")
+	case c.requests < 1:
+		return fmt.Errorf("--requests %d: must be at least 1", c.requests)
+	case c.warmup < 0:
+		return fmt.Errorf("--warmup %d: must not be negative", c.warmup)
+	case c.size < 0:
+		return fmt.Errorf("--size %d: must not be negative", c.size)
+	case c.credit != 0 && (c.credit < 2 || c.credit > core.MaxCredit):
+		return fmt.Errorf("--credit %d: must be 0 (off) or in [2, %d]", c.credit, core.MaxCredit)
+	case c.credit != 0 && c.plain:
+		return errors.New("--credit with --plain-workers: plain MDP/0.1 workers hold one request at a time")
+	case c.credit != 0 && c.workers == 0:
+		return errors.New("--credit needs --workers: the credit workers are ebbench's own")
 	}
-	return cfg, nil
+	return nil
 }
 
 func parseSoak(args []string, stdout io.Writer) (soakConfig, error) {

@@ -57,18 +57,8 @@ func parseCompare(args []string, stdout io.Writer) (compareConfig, error) {
 		return cfg, errors.New("--frontend: compare starts both brokers itself")
 	case cfg.rounds < 1:
 		return cfg, fmt.Errorf("--rounds %d: must be at least 1", cfg.rounds)
-	case cfg.requests < 1:
-		return cfg, fmt.Errorf("--requests %d: must be at least 1", cfg.requests)
-	case cfg.warmup < 0:
-		return cfg, fmt.Errorf("--warmup %d: must not be negative", cfg.warmup)
-	case cfg.size < 0:
-		return cfg, fmt.Errorf("--size %d: must not be negative", cfg.size)
-	case cfg.credit == 1 || cfg.credit < 0:
-		return cfg, fmt.Errorf("--credit %d: must be 0 (off) or at least 2", cfg.credit)
-	case cfg.credit != 0 && cfg.plain:
-		return cfg, errors.New("--credit with --plain-workers: plain MDP/0.1 workers hold one request at a time")
 	}
-	return cfg, nil
+	return cfg, cfg.checkRows()
 }
 
 // Comparison is one row of ebbench compare: the rates of both binaries, round by round.
