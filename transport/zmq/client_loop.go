@@ -62,7 +62,9 @@ func (l *clientLoop) run(ctx context.Context, me *call) error {
 		if !l.clean {
 			continue // a batch ended before EAGAIN: look at new requests first
 		}
-		if err := l.c.waiter.wait(l.core.NextDeadline()); err != nil {
+		// A lone caller blocks its thread; with others, the loop parks, so that
+		// handing requests and outcomes between callers costs no thread wake-up.
+		if err := l.c.waiter.wait(l.core.NextDeadline(), len(l.calls) <= 1); err != nil {
 			return err
 		}
 		l.clean = false
@@ -189,7 +191,7 @@ func (l *clientLoop) reconnect() error {
 	}
 	l.dealer = s
 	l.clean = false
-	return l.c.waiter.replace(0, s)
+	return l.c.waiter.replace(s)
 }
 
 // recoverFrom replaces the connection after the loop failed with err, a socket error

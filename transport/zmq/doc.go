@@ -26,12 +26,15 @@
 // How a loop waits is chosen for the fewest system calls and thread wake-ups per
 // message, which dominate its cost (measured by BenchmarkRoundTrip). The Broker and
 // an idle Worker wait in a blocking receive whose timeout is the time to their next
-// deadline, which costs what a plain ZeroMQ peer pays and nothing more. The Client,
-// which other goroutines must be able to wake with new requests, blocks in poll(2)
-// on its socket's ZMQ_FD and an eventfd that a new request writes (on Linux).
-// Since ZMQ_FD only signals changes, it receives until EAGAIN before it sleeps.
-// Elsewhere (or with the build tag ebwrk_zmqpoll) it waits in zmq poll, with an
-// inproc PAIR in the poll set to be woken.
+// deadline, which costs what a plain ZeroMQ peer pays and nothing more. The Client
+// and a Worker with Concurrency, which other goroutines must be able to wake (a new
+// request, a handler's reply), park their goroutine in the Go runtime's network
+// poller on the socket's ZMQ_FD (on Linux, wait_netpoll.go): the thread runs the
+// other goroutines meanwhile, and a wake-up from another goroutine is a timer change,
+// not a system call and a thread wake-up. Since ZMQ_FD only signals changes, the
+// wait asks ZMQ_EVENTS before it parks. Elsewhere (or with the build tag
+// ebwrk_zmqpoll) they wait in zmq poll, with an inproc PAIR in the poll set to be
+// woken.
 //
 // # Broker
 //
@@ -103,8 +106,8 @@
 // most N, since the core holds at most N); the handler hands its reply back and
 // kicks the loop. The loop never runs a handler, so it keeps the socket and needs no
 // keeper: it sends the replies handed back (Worker.ReplyTo, by the core's request
-// number), receives until EAGAIN, advances the core, and waits in poll(2) on the
-// socket's ZMQ_FD and the kick (sockWaiter), at most maxIdleWait. A lost connection
+// number), receives until EAGAIN, advances the core, and waits on the socket's
+// ZMQ_FD and the kick (sockWaiter), at most maxIdleWait. A lost connection
 // ends the contexts of all handlers in flight and drops their replies.
 //
 // # CURVE
@@ -139,8 +142,9 @@
 //   - Every call through zmq4 (bind, connect, send, receive, poll, close, context
 //     termination) is retried by zmq4 itself: every context this package opens turns
 //     zmq4's retry on. Socket options never fail with EINTR.
-//   - The Client's poll(2) waiter takes EINTR for an early wake-up; its eventfd
-//     reads and writes are retried.
+//   - The waiter of the Client and of a Worker with Concurrency (sockWaiter) waits
+//     in the Go runtime, which retries EINTR itself; its ZMQ_EVENTS check ends the
+//     wait on any error, EINTR included, and the receive after it retries.
 //
 // High-water mark (EAGAIN on a send). A peer at its high-water mark is slow, not
 // gone. The Broker drops the message to it, counts it (BrokerStats.Full) and reports

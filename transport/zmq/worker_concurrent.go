@@ -135,7 +135,8 @@ func (l *workerLoop) stepConcurrent() error {
 		// ZMQ_FD may have been consumed, so receive again before waiting.
 		return nil
 	}
-	return l.waiter.wait(earliest(l.core.NextDeadline(), now.Add(maxIdleWait)))
+	// Parked: the handlers' goroutines run on this thread meanwhile.
+	return l.waiter.wait(earliest(l.core.NextDeadline(), now.Add(maxIdleWait)), false)
 }
 
 // recvAll gives the core the messages waiting on the connection, up to readBatch;

@@ -368,7 +368,7 @@ func (l *workerLoop) reconnect() error {
 		l.waiter = wt
 		return nil
 	}
-	return l.waiter.replace(0, s)
+	return l.waiter.replace(s)
 }
 
 // close ends the handler, closes the sockets and waits, at most the linger, for the
