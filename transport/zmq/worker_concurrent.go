@@ -16,11 +16,16 @@ import (
 type concurrent struct {
 	mu   sync.Mutex // guards done
 	done []handled  // replies the loop has not sent yet
+	used []handled  // the loop's: what take returned last, reused by the next take
 
-	wg      sync.WaitGroup                // the handlers running
-	running map[uint64]context.CancelFunc // by the core's request number; the loop's only
-	gen     uint64                        // bumped when the connection's requests are lost
-	sends   uint64                        // sends tried on the socket (ZMQ_FD, see sockWaiter)
+	wg sync.WaitGroup // the handlers running
+	// The loop's alone: the handlers' context, one for all the requests of a
+	// connection, since they are lost together (the connection is replaced, the
+	// broker lost, the worker stops); it is made at the first request.
+	ctx    context.Context
+	cancel context.CancelFunc
+	gen    uint64 // bumped when the connection's requests are lost
+	sends  uint64 // sends tried on the socket (ZMQ_FD, see sockWaiter)
 }
 
 // handled is the reply of one handler.
@@ -31,15 +36,16 @@ type handled struct {
 }
 
 func newConcurrent() *concurrent {
-	return &concurrent{running: map[uint64]context.CancelFunc{}}
+	return &concurrent{}
 }
 
 // start runs the handler of request n in a goroutine of its own. The body is copied:
 // the frames of a DeliverOutput are the receive buffers, reused by the next receive.
 func (c *concurrent) start(l *workerLoop, n uint64, body [][]byte) {
-	ctx, cancel := context.WithCancel(l.ctx)
-	c.running[n] = cancel
-	gen := c.gen
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithCancel(l.ctx)
+	}
+	ctx, gen := c.ctx, c.gen
 	body = copyFrames(body)
 	c.wg.Add(1)
 	go func() {
@@ -56,20 +62,20 @@ func (c *concurrent) start(l *workerLoop, n uint64, body [][]byte) {
 // requeues them) or the worker stops. Their handlers see their ctx end, and their
 // replies, when they come, are dropped.
 func (c *concurrent) endAll() {
-	for n, cancel := range c.running {
-		cancel()
-		delete(c.running, n)
+	if c.cancel != nil {
+		c.cancel()
+		c.ctx, c.cancel = nil, nil
 	}
 	c.gen++
 }
 
-// take returns the replies handed back since the last take.
+// take returns the replies handed back since the last take, valid until the next.
 func (c *concurrent) take() []handled {
+	clear(c.used) // the bodies sent
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	done := c.done
-	c.done = nil
-	return done
+	c.done, c.used = c.used[:0], c.done
+	c.mu.Unlock()
+	return c.used
 }
 
 // runConcurrent is run for a Worker with Concurrency above 1: send the replies the
@@ -105,10 +111,6 @@ func (l *workerLoop) stepConcurrent() error {
 	for _, r := range c.take() {
 		if r.gen != c.gen {
 			continue // its request went with an old connection
-		}
-		if cancel := c.running[r.n]; cancel != nil {
-			cancel()
-			delete(c.running, r.n)
 		}
 		body := r.body
 		if len(body) == 0 {
