@@ -28,11 +28,16 @@
 // an idle Worker wait in a blocking receive whose timeout is the time to their next
 // deadline, which costs what a plain ZeroMQ peer pays and nothing more. The Client
 // and a Worker with Concurrency, which other goroutines must be able to wake (a new
-// request, a handler's reply), park their goroutine in the Go runtime's network
-// poller on the socket's ZMQ_FD (on Linux, wait_netpoll.go): the thread runs the
-// other goroutines meanwhile, and a wake-up from another goroutine is a timer change,
-// not a system call and a thread wake-up. Since ZMQ_FD only signals changes, the
-// wait asks ZMQ_EVENTS before it parks. Elsewhere (or with the build tag
+// request, a handler's reply), wait in a sockWaiter (on Linux, wait_netpoll.go).
+// While other goroutines of theirs are at work (a Client's other callers, a Worker's
+// handlers) the loop parks its goroutine in the Go runtime's network poller on the
+// socket's ZMQ_FD: the thread runs those goroutines meanwhile, and their wake-up of
+// the loop is a timer change, not a system call and a thread wake-up. Since ZMQ_FD
+// only signals changes, the wait asks ZMQ_EVENTS before it parks. Alone (a lone
+// caller, a Worker with no handler running) it blocks its thread in poll(2) on
+// ZMQ_FD and an eventfd instead: the input wakes that thread directly, and an idle
+// process lets the Go runtime's monitor thread back off rather than wake it with
+// every first cgo call after an idle spell. Elsewhere (or with the build tag
 // ebwrk_zmqpoll) they wait in zmq poll, with an inproc PAIR in the poll set to be
 // woken.
 //

@@ -26,6 +26,7 @@ type concurrent struct {
 	cancel context.CancelFunc
 	gen    uint64 // bumped when the connection's requests are lost
 	sends  uint64 // sends tried on the socket (ZMQ_FD, see sockWaiter)
+	busy   int    // handlers started whose reply the loop has not taken yet
 }
 
 // handled is the reply of one handler.
@@ -47,6 +48,7 @@ func (c *concurrent) start(l *workerLoop, n uint64, body [][]byte) {
 	}
 	ctx, gen := c.ctx, c.gen
 	body = copyFrames(body)
+	c.busy++
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -75,6 +77,7 @@ func (c *concurrent) take() []handled {
 	c.mu.Lock()
 	c.done, c.used = c.used[:0], c.done
 	c.mu.Unlock()
+	c.busy -= len(c.used)
 	return c.used
 }
 
@@ -137,8 +140,12 @@ func (l *workerLoop) stepConcurrent() error {
 		// ZMQ_FD may have been consumed, so receive again before waiting.
 		return nil
 	}
-	// Parked: the handlers' goroutines run on this thread meanwhile.
-	return l.waiter.wait(earliest(l.core.NextDeadline(), now.Add(maxIdleWait)), false)
+	// With handlers running, the loop parks, so that they run on its thread and
+	// hand their replies back with no thread wake-up. With none, it blocks its
+	// thread: the next request wakes that thread directly, and an idle process
+	// keeps the Go runtime's monitor asleep (a parked wait lets it sleep deeply, to
+	// be woken again, with a burst of its own wake-ups, by the first cgo call).
+	return l.waiter.wait(earliest(l.core.NextDeadline(), now.Add(maxIdleWait)), c.busy == 0)
 }
 
 // recvAll gives the core the messages waiting on the connection, up to readBatch;
