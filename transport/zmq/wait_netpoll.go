@@ -26,9 +26,11 @@ import (
 //     goroutine. For loops that other goroutines feed all the time: a Worker with
 //     Concurrency, a Client with many callers.
 //   - Blocking (wait(d, true)): the thread blocks in poll(2) on ZMQ_FD and an eventfd
-//     that a kick writes. For a loop that is alone (a Client with one caller): the
-//     thread that wakes is the one that goes on, with no scheduling in between, which
-//     keeps a lone round trip at its fastest (BenchmarkRoundTrip).
+//     that a kick writes. For a loop that is alone (a Client with one caller, a
+//     Worker with no handler running): the thread that wakes is the one that goes
+//     on, with no scheduling in between, which keeps a lone round trip at its
+//     fastest (BenchmarkRoundTrip), and the process never looks idle to the Go
+//     runtime, whose monitor thread then backs off.
 //
 // The poller watches an epoll instance of the waiter's own, which holds the socket's
 // ZMQ_FD (an eventfd libzmq writes when commands reach the socket) for EPOLLIN alone:

@@ -142,9 +142,9 @@ func (l *workerLoop) stepConcurrent() error {
 	}
 	// With handlers running, the loop parks, so that they run on its thread and
 	// hand their replies back with no thread wake-up. With none, it blocks its
-	// thread: the next request wakes that thread directly, and an idle process
-	// keeps the Go runtime's monitor asleep (a parked wait lets it sleep deeply, to
-	// be woken again, with a burst of its own wake-ups, by the first cgo call).
+	// thread: the next request wakes that thread directly, and the Go runtime's
+	// monitor (sysmon) backs off, where a parked wait lets the process go idle and
+	// the first cgo call after wakes the monitor to a 20 µs rhythm again.
 	return l.waiter.wait(earliest(l.core.NextDeadline(), now.Add(maxIdleWait)), c.busy == 0)
 }
 
