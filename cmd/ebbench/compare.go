@@ -13,7 +13,7 @@ import (
 	"strconv"
 )
 
-const compareUsage = `Usage: ebbench compare --baseline OLD-EBBROKER [--broker-bin NEW-EBBROKER] [--rounds 5] [flags]
+const compareUsage = `Usage: ebbench compare --baseline OLD-EBBROKER [--baseline-ebbench OLD-EBBENCH] [--broker-bin NEW-EBBROKER] [--rounds 5] [flags]
 
 ebbench compare measures two ebbroker binaries side by side in one run: round after
 round, each binary in turn (the order alternating from one round to the next, so that
@@ -23,6 +23,11 @@ lockstep pipelined; with --credit N, the credit rows too). It prints, per row, t
 median rate of each binary over the rounds, the ratio new / baseline of the medians,
 and the range of the per-round ratios.
 
+The workers and clients are this ebbench's (the transport/zmq Worker and Client it was
+built with) in both turns, so that only the broker differs. With --baseline-ebbench,
+the baseline's turns run that ebbench's workers and clients instead: a change to the
+Client or Worker is then compared too (old ebbroker and ebbench against new ones).
+
 Exit status: 0 nothing lost and nothing answered wrongly; 1 otherwise; 2 bad flags.
 
 Flags:
@@ -30,8 +35,9 @@ Flags:
 
 type compareConfig struct {
 	benchConfig
-	baseline string
-	rounds   int
+	baseline      string
+	baselineBench string // the ebbench whose workers and clients the baseline's turns run; "": this one
+	rounds        int
 }
 
 func parseCompare(args []string, stdout io.Writer) (compareConfig, error) {
@@ -40,6 +46,7 @@ func parseCompare(args []string, stdout io.Writer) (compareConfig, error) {
 	var cfg compareConfig
 	benchFlags(fs, &cfg.benchConfig, "also compare the credit rows, workers holding up to `N` requests (0: not)")
 	fs.StringVar(&cfg.baseline, "baseline", "", "the ebbroker `binary` to compare against (required)")
+	fs.StringVar(&cfg.baselineBench, "baseline-ebbench", "", "the ebbench `binary` whose workers and clients the baseline's turns run (default: this one)")
 	fs.IntVar(&cfg.rounds, "rounds", 5, "rounds: each binary measured once per round")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -57,6 +64,11 @@ func parseCompare(args []string, stdout io.Writer) (compareConfig, error) {
 		return cfg, errors.New("--frontend: compare starts both brokers itself")
 	case cfg.rounds < 1:
 		return cfg, fmt.Errorf("--rounds %d: must be at least 1", cfg.rounds)
+	}
+	if cfg.baselineBench != "" {
+		if err := checkExecutable(cfg.baselineBench); err != nil {
+			return cfg, fmt.Errorf("--baseline-ebbench %s: %w", cfg.baselineBench, err)
+		}
 	}
 	return cfg, cfg.checkRows()
 }
@@ -104,15 +116,15 @@ func runCompare(ctx context.Context, cfg compareConfig, log *slog.Logger, stdout
 			slices.Reverse(turns)
 		}
 		for _, baseline := range turns {
-			bin := newBin
+			bin, bench := newBin, ""
 			if baseline {
-				bin = cfg.baseline
+				bin, bench = cfg.baseline, cfg.baselineBench
 			}
 			if ctx.Err() != nil {
 				fmt.Fprintln(stderr, "ebbench compare: interrupted")
 				return exitFailure
 			}
-			ms, ok, err := compareOnce(ctx, cfg, bin, specs, log, stderr)
+			ms, ok, err := compareOnce(ctx, cfg, bin, bench, specs, log, stderr)
 			if err != nil {
 				fmt.Fprintf(stderr, "ebbench compare: round %d, %s: %v\n", round+1, bin, err)
 				return exitFailure
@@ -154,8 +166,12 @@ func runCompare(ctx context.Context, cfg compareConfig, log *slog.Logger, stdout
 		}
 		return code
 	}
+	base := cfg.baseline
+	if cfg.baselineBench != "" {
+		base += " with the workers and clients of " + cfg.baselineBench
+	}
 	fmt.Fprintf(stdout, "ebbench compare: baseline %s, new %s; %d rounds, %d requests a row, %d workers, %d-byte bodies; medians\n",
-		cfg.baseline, newBin, cfg.rounds, cfg.requests, cfg.workers, cfg.size)
+		base, newBin, cfg.rounds, cfg.requests, cfg.workers, cfg.size)
 	t := newTable(stdout)
 	t.Header("measurement", "baseline rate/s", "new rate/s", "new / baseline", "per-round range", "baseline p50", "new p50",
 		"broker cpu µs/req baseline", "new")
@@ -178,8 +194,9 @@ func runCompare(ctx context.Context, cfg compareConfig, log *slog.Logger, stdout
 }
 
 // compareOnce runs specs against a broker of bin with fresh workers, and reports
-// whether nothing was lost or wrong and no process died.
-func compareOnce(ctx context.Context, cfg compareConfig, bin string, specs []spec, log *slog.Logger,
+// whether nothing was lost or wrong and no process died. The workers and clients are
+// bench's ("": this ebbench's).
+func compareOnce(ctx context.Context, cfg compareConfig, bin, bench string, specs []spec, log *slog.Logger,
 	stderr io.Writer) ([]Measurement, bool, error) {
 	f := newFleet(log)
 	defer f.endAll(endGrace)
@@ -188,6 +205,9 @@ func compareOnce(ctx context.Context, cfg compareConfig, bin string, specs []spe
 	s, err := newStage(f, c)
 	if err != nil {
 		return nil, false, err
+	}
+	if bench != "" {
+		s.self = bench
 	}
 	if err := s.startBroker(); err != nil {
 		return nil, false, err
@@ -213,6 +233,20 @@ func compareOnce(ctx context.Context, cfg compareConfig, bin string, specs []spe
 		ok = false
 	}
 	return ms, ok, nil
+}
+
+// checkExecutable says why path is not a file this user may execute, if it is not.
+func checkExecutable(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case st.IsDir():
+		return errors.New("is a directory")
+	case st.Mode()&0o111 == 0:
+		return errors.New("is not executable")
+	}
+	return nil
 }
 
 // median returns the median of vs (the mean of the middle two for an even count).

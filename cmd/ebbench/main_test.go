@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -65,6 +66,8 @@ func TestUsage(t *testing.T) {
 		{"compare help", []string{"compare", "-h"}, 0, "Usage: ebbench compare", ""},
 		{"compare without baseline", []string{"compare"}, 2, "", "ebbench compare: --baseline is required"},
 		{"compare rounds", []string{"compare", "--baseline", "x", "--rounds", "0"}, 2, "", "--rounds 0: must be at least 1"},
+		{"compare missing baseline ebbench", []string{"compare", "--baseline", "x", "--baseline-ebbench", "/nonexistent/ebbench"}, 2, "",
+			"--baseline-ebbench /nonexistent/ebbench: stat /nonexistent/ebbench: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -350,6 +353,46 @@ func TestCompare(t *testing.T) {
 			c.Ratio != c.NewRate[0]/c.BaselineRate[0] {
 			t.Errorf("comparison %+v; want one rate per binary and their ratio", c)
 		}
+	}
+}
+
+// TestCompareBaselineEbbench: with --baseline-ebbench, the baseline's turns run that
+// binary's workers and clients, and the new turns this one's. The baseline ebbench is
+// a script that notes each subcommand it runs and then runs this test binary.
+func TestCompareBaselineEbbench(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "ran")
+	bench := filepath.Join(dir, "old-ebbench")
+	script := fmt.Sprintf("#!/bin/sh\necho \"$1\" >> '%s'\nexec '%s' \"$@\"\n", mark, self)
+	if err := os.WriteFile(bench, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"compare", "--baseline", brokerBin, "--broker-bin", brokerBin, "--baseline-ebbench", bench,
+		"--rounds", "1", "--requests", "100", "--warmup", "5", "--workers", "2", "--clients", "1", "--callers", "2", "--json"}
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
+	}
+	var cs []Comparison
+	if err := json.Unmarshal(stdout.Bytes(), &cs); err != nil || len(cs) != 2 {
+		t.Fatalf("JSON: %v, %d comparisons\n%s", err, len(cs), stdout.String())
+	}
+	ran, err := os.ReadFile(mark)
+	if err != nil {
+		t.Fatalf("the baseline ebbench never ran: %v", err)
+	}
+	// One round: the baseline's turn starts 2 workers and, per row (sync,
+	// pipelined), 1 client process; the new turn runs none of them through it.
+	got := map[string]int{}
+	for _, line := range strings.Fields(string(ran)) {
+		got[line]++
+	}
+	if want := map[string]int{"worker": 2, "client": 2}; !maps.Equal(got, want) {
+		t.Errorf("the baseline ebbench ran %v; want %v", got, want)
 	}
 }
 
