@@ -5,7 +5,7 @@
 // Usage:
 //
 //	ebbench [--requests N] [--workers N] [--clients N] [--callers N] [--credit N] [--size B] [--json] ...
-//	ebbench compare --baseline OLD-EBBROKER [--broker-bin NEW-EBBROKER] [--rounds N] ...
+//	ebbench compare --baseline OLD-EBBROKER [--baseline-ebbench OLD-EBBENCH] [--broker-bin NEW-EBBROKER] [--rounds N] ...
 //	ebbench soak [--duration D] [--broker-restarts N] [--json] ...
 //	ebbench -h, ebbench compare -h, ebbench soak -h
 //
@@ -66,6 +66,9 @@
 // workers of its own, the lockstep rows (and the credit rows with --credit). It
 // prints the median rate of each binary, the ratio of the medians new / baseline and
 // the range of the per-round ratios; --json gives each row's rates round by round.
+// The workers and clients are this ebbench's in both turns, unless --baseline-ebbench
+// names another ebbench for the baseline's turns (to compare Client and Worker
+// changes too).
 //
 // # What is counted
 //
