@@ -8,17 +8,19 @@ import (
 	"time"
 
 	"github.com/ebwrk/ebwrk/core"
+	"github.com/ebwrk/ebwrk/sim"
 )
 
 // InputKind says what made a broker step happen.
 type InputKind uint8
 
-// The kinds of broker input.
+// The kinds of broker input. The first three are sim's (sim.InputKind), so that a
+// sim.BrokerInput's kind converts to one of them as it is.
 const (
-	InputMessage     InputKind = iota + 1 // Receive(now, Peer, Frames)
-	InputAdvance                          // Advance(now)
-	InputUnreachable                      // Unreachable(now, Peer)
-	InputShutdown                         // Shutdown(now)
+	InputMessage     = InputKind(sim.InputMessage)         // Receive(now, Peer, Frames)
+	InputAdvance     = InputKind(sim.InputAdvance)         // Advance(now)
+	InputUnreachable = InputKind(sim.InputUnreachable)     // Unreachable(now, Peer)
+	InputShutdown    = InputKind(sim.InputUnreachable + 1) // Shutdown(now): not a sim input
 )
 
 // Input is what a broker step was given.

@@ -321,23 +321,29 @@ func (l *clientLoad) run(acc *account, stop <-chan struct{}) {
 				if !ok {
 					return
 				}
-				body := acc.body(seq)
-				t0 := time.Now()
-				// The call's context never ends: a request must end by itself
-				// (DESIGN.md, guarantee 2), and one that does not is lost.
-				got, err := l.c.Request(context.Background(), l.cfg.service, body)
-				if err != nil {
-					acc.fail(err)
-					if errors.Is(err, zmq.ErrClosed) {
-						closed.Store(true)
-					}
-					continue
+				if l.request(acc, seq) {
+					closed.Store(true)
 				}
-				acc.reply(body, got, time.Since(t0))
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// request sends request seq, waits for its outcome and accounts for it; it reports
+// whether the Client has ended (no request can succeed any more).
+func (l *clientLoad) request(acc *account, seq uint64) (closed bool) {
+	body := acc.body(seq)
+	t0 := time.Now()
+	// The call's context never ends: a request must end by itself (DESIGN.md,
+	// guarantee 2), and one that does not is lost.
+	got, err := l.c.Request(context.Background(), l.cfg.service, body)
+	if err != nil {
+		acc.fail(err)
+		return errors.Is(err, zmq.ErrClosed)
+	}
+	acc.reply(body, got, time.Since(t0))
+	return false
 }
 
 func (l *clientLoad) retries() uint64 { return l.c.Stats().Retries }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -61,19 +60,9 @@ func (l *clientLoad) runOpen(acc *account, stop <-chan struct{}) {
 			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				body := acc.body(seq)
-				t0 := time.Now()
-				// The call's context never ends: a request must end by itself
-				// (DESIGN.md, guarantee 2), and one that does not is lost.
-				got, err := l.c.Request(context.Background(), l.cfg.service, body)
-				if err != nil {
-					acc.fail(err)
-					if errors.Is(err, zmq.ErrClosed) {
-						closed.Store(true)
-					}
-					return
+				if l.request(acc, seq) {
+					closed.Store(true)
 				}
-				acc.reply(body, got, time.Since(t0))
 			})
 		}
 		timer.Reset(time.Until(sched.next()))
@@ -138,18 +127,8 @@ func (l *rawLoad) runOpen(acc *account, stop <-chan struct{}) {
 			}
 			err = fmt.Errorf("no echo within %v", l.wait())
 		}
-		if err != nil {
-			for range inflight {
-				acc.fail(err)
-			}
+		if !l.settle(acc, inflight, got, err) {
 			return
 		}
-		seq, t0, ok := l.match(got, inflight)
-		if !ok {
-			acc.reply(nil, got, 0) // counted mismatched
-			continue
-		}
-		delete(inflight, seq)
-		acc.reply(acc.body(seq), got[3:], time.Since(t0))
 	}
 }

@@ -88,23 +88,33 @@ func (l *rawLoad) run(acc *account, stop <-chan struct{}) {
 			return
 		}
 		got, err := l.p.Recv(l.wait())
-		if err != nil {
-			if errors.Is(err, zmq.ErrNoMessage) {
-				err = fmt.Errorf("no echo within %v", l.wait())
-			}
-			for range inflight {
-				acc.fail(err)
-			}
+		if errors.Is(err, zmq.ErrNoMessage) {
+			err = fmt.Errorf("no echo within %v", l.wait())
+		}
+		if !l.settle(acc, inflight, got, err) {
 			return
 		}
-		seq, t0, ok := l.match(got, inflight)
-		if !ok {
-			acc.reply(nil, got, 0) // counted mismatched
-			continue
-		}
-		delete(inflight, seq)
-		acc.reply(acc.body(seq), got[3:], time.Since(t0))
 	}
+}
+
+// settle accounts for what a receive gave: the echo got of a request in flight (or a
+// mismatched reply), or the receive's error, which ends every request in flight; it
+// reports whether the load may go on.
+func (l *rawLoad) settle(acc *account, inflight map[uint64]time.Time, got [][]byte, err error) bool {
+	if err != nil {
+		for range inflight {
+			acc.fail(err)
+		}
+		return false
+	}
+	seq, t0, ok := l.match(got, inflight)
+	if !ok {
+		acc.reply(nil, got, 0) // counted mismatched
+		return true
+	}
+	delete(inflight, seq)
+	acc.reply(acc.body(seq), got[3:], time.Since(t0))
+	return true
 }
 
 // match finds the request that echo answers: the same header frames and the body of
