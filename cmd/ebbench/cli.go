@@ -32,7 +32,11 @@ one row per measurement:
 
 With --credit N, another --workers worker processes serve the service <service>.credit,
 each holding up to N requests at once (WorkerOptions.Concurrency, the ebwrk credit),
-and three more rows measure them: credit sync, credit pipelined and credit open.
+and three more rows measure them: credit sync, credit pipelined and credit open. The
+pipelined rows measure a peak only when more requests are in flight (--clients ×
+--callers) than the workers hold: credit workers hold --workers × N, so for their
+peak raise --callers past that (4 workers × 16 hold 64: 2 clients × --callers 64
+keep 128 in flight).
 
 Request bodies are --size bytes (11 by default): the client's number, "/", and the
 request's number with leading zeros, unique among the clients that run at once.

@@ -44,7 +44,10 @@
 // one request at a time (credit 1). --json prints them as a list of Measurement
 // objects (name, mode, workers, credit, requests, lost, rate_per_s, p50_ms, p99_ms,
 // p999_ms, body_bytes, ...), the shape that `--credit N` (issue 13) extends with name
-// "credit": as many workers again, each holding up to N requests at once.
+// "credit": as many workers again, each holding up to N requests at once. A
+// pipelined row reaches its peak only with more requests in flight than its workers
+// hold (--workers × N for the credit row): the default window, 2 × 16, fills half of
+// what 4 credit-16 workers hold, so their peak is measured with --callers 64.
 //
 // After each pipelined row comes its open row (mode "open"; --open=false: none): the
 // same client processes, --requests/2 requests, offered on a schedule at half the
