@@ -98,6 +98,9 @@ func (sp spec) raw() bool { return sp.name == "raw" }
 // registered when the brokered ones start, and prints them.
 func runBench(ctx context.Context, cfg benchConfig, log *slog.Logger, stdout, stderr io.Writer) int {
 	cfg.progress = isTerminal(stderr)
+	if note := cfg.windowNote(); note != "" {
+		fmt.Fprintf(stderr, "ebbench: %s\n", note)
+	}
 	f := newFleet(log)
 	defer f.endAll(endGrace)
 	s, err := newStage(f, cfg.common)

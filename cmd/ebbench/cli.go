@@ -36,7 +36,7 @@ and three more rows measure them: credit sync, credit pipelined and credit open.
 pipelined rows measure a peak only when more requests are in flight (--clients ×
 --callers) than the workers hold: credit workers hold --workers × N, so for their
 peak raise --callers past that (4 workers × 16 hold 64: 2 clients × --callers 64
-keep 128 in flight).
+keep 128 in flight); ebbench notes it on stderr when the window is not past it.
 
 Request bodies are --size bytes (11 by default): the client's number, "/", and the
 request's number with leading zeros, unique among the clients that run at once.
@@ -196,6 +196,20 @@ func parseBench(args []string, stdout io.Writer) (benchConfig, error) {
 		return cfg, err
 	}
 	return cfg, cfg.checkRows()
+}
+
+// windowNote is a line for stderr when the credit pipelined row cannot reach its
+// peak: no more requests in flight (clients × callers) than the credit workers hold
+// (workers × credit), so the broker's queue stays empty and each worker wakes for
+// about one request at a time. It is "" otherwise.
+func (c *benchConfig) windowNote() string {
+	inFlight, held := c.clients*c.callers, c.workers*c.credit
+	if c.credit == 0 || inFlight > held {
+		return ""
+	}
+	return fmt.Sprintf("note: %d × %d = %d requests in flight, not more than the %d the credit workers hold: "+
+		"the credit pipelined row measures below their peak (raise --callers above %d)",
+		c.clients, c.callers, inFlight, held, held/c.clients)
 }
 
 // checkRows checks the flags benchFlags registers, for ebbench and ebbench compare.

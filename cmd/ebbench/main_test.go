@@ -192,7 +192,33 @@ func TestBenchRun(t *testing.T) {
 				t.Errorf("ebbench %q = %d; want 0\nstderr:\n%s", args, code, stderr.String())
 			}
 			checkMeasurements(t, stdout.Bytes(), 300, tc.credit, !slices.Contains(tc.extra, "--open=false"))
+			// 2 clients × 4 callers are no more than 2 workers × credit 4 hold.
+			if noted := strings.Contains(stderr.String(), "requests in flight, not more than"); noted != (tc.credit > 0) {
+				t.Errorf("window note printed: %v; want %v\nstderr:\n%s", noted, tc.credit > 0, stderr.String())
+			}
 		})
+	}
+}
+
+// TestWindowNote: the note names the window and the credit held, and is there only
+// when the credit rows cannot fill the credit.
+func TestWindowNote(t *testing.T) {
+	for _, tc := range []struct {
+		clients, callers, workers, credit int
+		want                              string
+	}{
+		{2, 16, 4, 16, "note: 2 × 16 = 32 requests in flight, not more than the 64 the credit workers hold: " +
+			"the credit pipelined row measures below their peak (raise --callers above 32)"},
+		{2, 32, 4, 16, "note: 2 × 32 = 64 requests in flight, not more than the 64 the credit workers hold: " +
+			"the credit pipelined row measures below their peak (raise --callers above 32)"},
+		{2, 64, 4, 16, ""},
+		{2, 16, 4, 0, ""},
+	} {
+		c := benchConfig{credit: tc.credit}
+		c.clients, c.callers, c.workers = tc.clients, tc.callers, tc.workers
+		if got := c.windowNote(); got != tc.want {
+			t.Errorf("%d × %d, %d workers × credit %d: %q; want %q", tc.clients, tc.callers, tc.workers, tc.credit, got, tc.want)
+		}
 	}
 }
 
